@@ -1,0 +1,68 @@
+/// One configuration key Sekisho understands: its default and what it means.
+///
+/// The list in `ConfigurationKey.all` is the single source for parsing, for refusing unknown
+/// keys, and for the operator documentation.
+public struct ConfigurationKey: Sendable {
+    public let name: String
+    /// nil: no default (the setting is off or derived from another one).
+    public let defaultValue: String?
+    public let help: String
+    public let isList: Bool
+    public let isSecret: Bool
+
+    init(_ name: String, _ defaultValue: String?, _ help: String, list: Bool = false, secret: Bool = false) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.help = help
+        self.isList = list
+        self.isSecret = secret
+    }
+
+    /// The environment variable that sets this key: `server.public_url` → `SEKISHO_SERVER_PUBLIC_URL`.
+    public var environmentName: String {
+        "SEKISHO_" + name.uppercased().map { $0 == "." ? "_" : $0 }.map(String.init).joined()
+    }
+
+    public static let all: [ConfigurationKey] = [
+        .init("server.host", "127.0.0.1", "Address to listen on."),
+        .init("server.port", "8080", "TCP port to listen on (0 picks a free one)."),
+        .init("server.public_url", nil, "Public base URL (https://login.example.com); links in mails use it; https makes cookies Secure."),
+        .init("server.allowed_hosts", "localhost,127.0.0.1,::1", "Host names accepted for mail links when no public_url is set.", list: true),
+        .init("server.max_body_bytes", "65536", "Largest request body accepted; larger ones get 413."),
+        .init("server.public_directory", "./Public", "Folder with the page templates and static/ files."),
+        .init("data.directory", "./data", "Directory for the database, the key file and development mail (created with mode 0700)."),
+        .init("database.path", nil, "SQLite database file (default: <data.directory>/sekisho.sqlite)."),
+        .init("keys.file", nil, "32-byte key file sealing secrets (default: <data.directory>/sekisho.key; created 0600)."),
+        .init("keys.master_key", nil, "The 32-byte key as base64, instead of a key file.", secret: true),
+        .init("mail.transport", "file", "file (writes .eml files, for development) or smtp."),
+        .init("mail.directory", nil, "Folder for the file transport (default: <data.directory>/mail)."),
+        .init("mail.from", "sekisho@localhost", "Sender address of Sekisho's mails."),
+        .init("mail.from_name", "Sekisho", "Sender display name."),
+        .init("totp.issuer", "Sekisho", "Issuer shown in authenticator apps."),
+        .init("totp.secret_bytes", "15", "Secret length: 15 (24 base32 characters) or 20 (32 characters)."),
+        .init("totp.algorithm", "SHA1", "SHA1, SHA256 or SHA512 (most apps only support SHA1)."),
+        .init("totp.window", "1", "Steps of 30 s accepted before and after now: 0, 1 or 2."),
+        .init("password.min_length", "8", "Shortest password accepted (8 to 256)."),
+        .init("password.argon2_memory_kib", "19456", "Argon2id memory in KiB (at least 19456)."),
+        .init("password.argon2_iterations", "2", "Argon2id passes (at least 2)."),
+        .init("password.argon2_parallelism", "1", "Argon2id lanes (at least 1)."),
+        .init("password.max_concurrent_hashes", nil, "Password hashes computed at once (default: number of cores)."),
+        .init("session.idle_timeout", "3600", "Seconds without a request before a session ends."),
+        .init("session.absolute_timeout", "43200", "Seconds after sign-in when a session ends regardless."),
+        .init("session.cookie_domain", nil, "Cookie Domain attribute, to share the sign-in with sub-domains."),
+        .init("lockout.free_failures", "5", "Failures per account allowed before waits start."),
+        .init("lockout.base_delay", "30", "First wait in seconds; it doubles with each further failure."),
+        .init("lockout.max_delay", "900", "Longest single wait in seconds."),
+        .init("lockout.address_free_failures", "20", "Failures per client address before that address waits."),
+        .init("clock.check", "true", "Check the clock against NTP at start-up and hourly."),
+        .init("clock.servers", "pool.ntp.org", "NTP servers (host or host:port).", list: true),
+        .init("clock.max_offset", "3", "Largest clock offset in seconds considered fine."),
+        .init("clock.timeout", "2", "Seconds to wait for each NTP answer."),
+        .init("clock.on_failure", "warn", "warn: log and serve; refuse: stop start-up when the offset is too large."),
+        .init("clock.require_answer", "false", "With on_failure refuse: also refuse when no server answers."),
+        .init("clock.interval", "3600", "Seconds between clock checks while running."),
+        .init("log.level", "info", "trace, debug, info, notice, warning, error or critical."),
+    ]
+
+    public static let byName: [String: ConfigurationKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+}

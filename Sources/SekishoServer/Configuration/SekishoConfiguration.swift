@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+
+/// Sekisho's settings, parsed and checked. Built by `ConfigurationLoader`; tests build it from an
+/// in-memory dictionary through the same loader.
+public struct SekishoConfiguration: Sendable {
+    public var server: Server
+    public var dataDirectory: String
+    public var databasePath: String
+    public var keyFile: String
+    /// Set when the key comes from configuration instead of a key file.
+    public var masterKey: [UInt8]?
+    public var mail: Mail
+    public var totp: TOTPSettings
+    public var password: PasswordSettings
+    public var session: SessionSettings
+    public var lockout: LockoutSettings
+    public var clock: ClockSettings
+    public var logLevel: Logger.Level
+
+    public struct Server: Sendable {
+        public var host: String
+        public var port: Int
+        public var publicURL: URL?
+        public var allowedHosts: [String]
+        public var maxBodyBytes: Int
+        public var publicDirectory: String
+        /// Cookies get `Secure` when the public URL is https.
+        public var isHTTPS: Bool { publicURL?.scheme == "https" }
+    }
+
+    public struct Mail: Sendable {
+        public enum Transport: String, Sendable { case file, smtp }
+        public var transport: Transport
+        public var directory: String
+        public var from: String
+        public var fromName: String
+    }
+
+    public struct TOTPSettings: Sendable {
+        public var issuer: String
+        public var secretBytes: Int
+        public var algorithm: String
+        public var window: Int
+        public let digits = 6
+        public let period = 30
+    }
+
+    public struct PasswordSettings: Sendable {
+        public var minimumLength: Int
+        public var argon2MemoryKiB: Int
+        public var argon2Iterations: Int
+        public var argon2Parallelism: Int
+        public var maxConcurrentHashes: Int
+    }
+
+    public struct SessionSettings: Sendable {
+        public var idleTimeout: TimeInterval
+        public var absoluteTimeout: TimeInterval
+        public var cookieDomain: String?
+        /// "Password accepted, waiting for the code" lasts this long (SPEC §2).
+        public let pendingTimeout: TimeInterval = 300
+    }
+
+    public struct LockoutSettings: Sendable {
+        public var freeFailures: Int
+        public var baseDelay: TimeInterval
+        public var maxDelay: TimeInterval
+        public var addressFreeFailures: Int
+    }
+
+    public struct ClockSettings: Sendable {
+        public enum OnFailure: String, Sendable { case warn, refuse }
+        public var check: Bool
+        public var servers: [String]
+        public var maxOffset: Double
+        public var timeout: Double
+        public var onFailure: OnFailure
+        public var requireAnswer: Bool
+        public var interval: Double
+    }
+}

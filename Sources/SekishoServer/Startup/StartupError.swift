@@ -1,0 +1,13 @@
+/// A reason the server cannot start, worded for the operator.
+public struct StartupError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    /// The process exit status: 2 for configuration and files, 3 for the clock check.
+    public let exitCode: Int32
+
+    public init(_ message: String, exitCode: Int32 = 2) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+
+    public var description: String { message }
+}

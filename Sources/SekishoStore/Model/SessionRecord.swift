@@ -1,0 +1,41 @@
+import Foundation
+
+/// A server-side session. Only the SHA-256 of the cookie value is stored.
+public struct SessionRecord: Sendable, Equatable, Codable {
+    public var idHash: String
+    public var userID: Int64
+    public var state: State
+    public var createdAt: Date
+    public var lastSeenAt: Date
+    /// Absolute end of the session (or of the half-way state).
+    public var expiresAt: Date
+    /// When the password was last proven in this session (recent-authentication checks).
+    public var authenticatedAt: Date
+    public var clientAddress: String
+
+    public enum State: String, Sendable, Codable {
+        /// Password accepted, waiting for the second factor; may only enroll or verify.
+        case awaitingSecondFactor = "awaiting_second_factor"
+        case signedIn = "signed_in"
+    }
+
+    public init(
+        idHash: String,
+        userID: Int64,
+        state: State,
+        createdAt: Date,
+        lastSeenAt: Date,
+        expiresAt: Date,
+        authenticatedAt: Date,
+        clientAddress: String
+    ) {
+        self.idHash = idHash
+        self.userID = userID
+        self.state = state
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+        self.expiresAt = expiresAt
+        self.authenticatedAt = authenticatedAt
+        self.clientAddress = clientAddress
+    }
+}

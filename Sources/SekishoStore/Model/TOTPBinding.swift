@@ -1,0 +1,61 @@
+import Foundation
+
+/// A confirmed authenticator of one user. The secret is sealed (AES-GCM) by the caller.
+public struct TOTPBinding: Sendable, Equatable, Codable {
+    public var userID: Int64
+    public var sealedSecret: Data
+    public var algorithm: String
+    public var digits: Int
+    public var period: Int
+    /// Step of the last accepted code; a code is accepted only for a greater step (replay guard).
+    public var lastStep: Int64
+    public var confirmedAt: Date
+
+    public init(userID: Int64, sealedSecret: Data, algorithm: String, digits: Int, period: Int, lastStep: Int64, confirmedAt: Date) {
+        self.userID = userID
+        self.sealedSecret = sealedSecret
+        self.algorithm = algorithm
+        self.digits = digits
+        self.period = period
+        self.lastStep = lastStep
+        self.confirmedAt = confirmedAt
+    }
+}
+
+/// An enrollment that was shown to the user but not yet confirmed with a code (S3, S5).
+///
+/// It belongs to one half-way session: leaving that session abandons it.
+public struct PendingEnrollment: Sendable, Equatable, Codable {
+    /// Random id, known before insert so that the sealed secret can be bound to it.
+    public var id: String
+    public var userID: Int64
+    public var sessionIDHash: String
+    public var sealedSecret: Data
+    public var algorithm: String
+    public var digits: Int
+    public var period: Int
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(
+        id: String,
+        userID: Int64,
+        sessionIDHash: String,
+        sealedSecret: Data,
+        algorithm: String,
+        digits: Int,
+        period: Int,
+        createdAt: Date,
+        expiresAt: Date
+    ) {
+        self.id = id
+        self.userID = userID
+        self.sessionIDHash = sessionIDHash
+        self.sealedSecret = sealedSecret
+        self.algorithm = algorithm
+        self.digits = digits
+        self.period = period
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore: SessionStore {
+    public func createSession(_ new: SessionRecord, replacing oldIDHash: String?, effects: SideEffects) async throws {
+        try await write { db in
+            if let oldIDHash {
+                try db.execute(sql: "DELETE FROM session WHERE id_hash = ?", arguments: [oldIDHash])
+                // An enrollment shown in the old session stays with the user's half-way state only.
+                try db.execute(sql: "DELETE FROM totp_enrollment WHERE session_id_hash = ?", arguments: [oldIDHash])
+            }
+            try new.insert(db)
+            try Self.apply(effects, in: db, at: new.createdAt)
+        }
+    }
+
+    public func session(idHash: String) async throws -> SessionRecord? {
+        try await read { db in try SessionRecord.fetchOne(db, key: idHash) }
+    }
+
+    public func touchSession(idHash: String, at now: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE session SET last_seen_at = ? WHERE id_hash = ?", arguments: [now.timeIntervalSince1970, idHash])
+        }
+    }
+
+    public func deleteSession(idHash: String, at now: Date, effects: SideEffects) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM session WHERE id_hash = ?", arguments: [idHash])
+            try db.execute(sql: "DELETE FROM totp_enrollment WHERE session_id_hash = ?", arguments: [idHash])
+            try Self.apply(effects, in: db, at: now)
+        }
+    }
+
+    public func deleteSessions(userID: Int64, keeping idHash: String?) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "DELETE FROM session WHERE user_id = ? AND id_hash IS NOT ?",
+                arguments: [userID, idHash]
+            )
+        }
+    }
+
+    public func deleteExpiredSessions(before now: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM session WHERE expires_at <= ?", arguments: [now.timeIntervalSince1970])
+            let count = db.changesCount
+            try db.execute(sql: "DELETE FROM totp_enrollment WHERE expires_at <= ?", arguments: [now.timeIntervalSince1970])
+            return count
+        }
+    }
+}

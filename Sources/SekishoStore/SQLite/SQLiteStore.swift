@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+import Logging
+
+/// The embedded default store: one SQLite file in WAL mode, shared safely by several processes.
+///
+/// Every write commits with `synchronous = FULL`: a request is only acknowledged after its change
+/// is on disk, so a crash never loses what a user was told had happened.
+public final class SQLiteStore: Store, Sendable {
+    let pool: DatabasePool
+    public let location: String
+
+    /// Opens (and creates if missing) the database file at `path`.
+    public init(path: String, logger: Logger? = nil) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        // Another process (a second instance, the CLI) may hold the write lock for a moment.
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError.unavailable("cannot open \(path): \(error)")
+        }
+        location = path
+    }
+
+    public func migrate() async throws {
+        do {
+            try await SQLiteMigrations.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw StoreError.unavailable("migration failed: \(error)")
+        }
+    }
+
+    /// The names of the migrations applied so far, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        try await read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db).sorted() }
+    }
+
+    public func ping() async throws {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// `PRAGMA integrity_check` result lines; `["ok"]` for a healthy file.
+    public func integrityCheck() async throws -> [String] {
+        try await read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
+    // MARK: - Access with errors mapped to the domain
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as DatabaseError {
+            throw Self.map(error)
+        }
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as DatabaseError {
+            throw Self.map(error)
+        }
+    }
+
+    private static func map(_ error: DatabaseError) -> any Error {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            return StoreError.unavailable(error.message ?? "\(error.resultCode)")
+        default:
+            return error
+        }
+    }
+
+    /// Writes the mails and audit events of a change inside the change's transaction.
+    static func apply(_ effects: SideEffects, in db: Database, at now: Date) throws {
+        for mail in effects.mails {
+            try insertMail(mail, in: db, at: now)
+        }
+        for event in effects.audit {
+            try insertAudit(event, in: db, at: now)
+        }
+    }
+
+    @discardableResult
+    static func insertMail(_ mail: NewOutboxMail, in db: Database, at now: Date) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, next_try_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [mail.recipient, mail.subject, mail.textBody, mail.htmlBody, now.timeIntervalSince1970, now.timeIntervalSince1970]
+        )
+        return db.lastInsertedRowID
+    }
+
+    static func insertAudit(_ event: NewAuditEvent, in db: Database, at now: Date) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO audit_event (at, kind, actor_user_id, subject_user_id, username, client_address, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                now.timeIntervalSince1970, event.kind, event.actorUserID, event.subjectUserID, event.username, event.clientAddress,
+                event.detail,
+            ]
+        )
+    }
+}
+
+extension SQLiteStore {
+    /// The first column of the first row of `sql`, as text; for tests and diagnostics only.
+    package func rawValue(sql: String) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: sql) }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Everything Sekisho keeps. SQLite (`SQLiteStore`) by default; a PostgreSQL implementation
+/// follows the same contract so several instances can share state.
+///
+/// Rules that must hold across processes (replay guard, single-use codes and tokens) are single
+/// conditional statements in the implementations, never read-then-write in Swift.
+public protocol Store: UserStore, SecondFactorStore, SessionStore, AttemptStore, OutboxStore, AuditStore, SettingStore {
+    /// Creates or upgrades the schema; safe to run on an already migrated database.
+    func migrate() async throws
+    /// Answers when the database can be read (for `/readyz`).
+    func ping() async throws
+    /// Where the data lives, for operators (a path or a URL without password).
+    var location: String { get }
+}
+
+public protocol UserStore: Sendable {
+    func createUser(_ user: NewUser, at now: Date, effects: SideEffects) async throws -> User
+    func user(id: Int64) async throws -> User?
+    func user(username: String) async throws -> User?
+    func userCount() async throws -> Int
+    func updatePasswordHash(userID: Int64, hash: String, at now: Date, effects: SideEffects) async throws
+    func setTwoFactorEnabled(userID: Int64, enabled: Bool, at now: Date, effects: SideEffects) async throws
+    func recordSignIn(userID: Int64, at now: Date, effects: SideEffects) async throws
+}
+
+public protocol SecondFactorStore: Sendable {
+    func binding(userID: Int64) async throws -> TOTPBinding?
+    /// Stores a new pending enrollment; any other pending enrollment of the user is discarded (S5).
+    func savePendingEnrollment(_ enrollment: PendingEnrollment) async throws
+    func pendingEnrollment(userID: Int64, sessionIDHash: String, at now: Date) async throws -> PendingEnrollment?
+    /// Confirms an enrollment in one transaction: the old binding is replaced (S13), the pending row
+    /// removed, and a new set of recovery codes replaces all old ones. Returns false when the pending
+    /// enrollment no longer exists (confirmed meanwhile, or abandoned).
+    func confirmEnrollment(
+        enrollmentID: String,
+        binding: TOTPBinding,
+        recoveryCodeHashes: [String],
+        effects: SideEffects
+    ) async throws -> Bool
+    /// The replay guard: sets `last_step` to `step` only if it is greater than the stored one.
+    /// Returns true for exactly one of any number of concurrent callers with the same step.
+    func advanceLastStep(userID: Int64, to step: Int64, at now: Date, effects: SideEffects) async throws -> Bool
+    /// Removes the binding and its recovery codes (reset, S9) and ends the user's sessions.
+    func removeBinding(userID: Int64, at now: Date, effects: SideEffects) async throws
+    /// Replaces all recovery codes of the user (S12): old ones stop working at once, used or not.
+    func replaceRecoveryCodes(userID: Int64, hashes: [String], at now: Date, effects: SideEffects) async throws
+    /// Marks one unused recovery code as used; true for exactly one caller.
+    func consumeRecoveryCode(userID: Int64, hash: String, at now: Date, effects: SideEffects) async throws -> Bool
+    func unusedRecoveryCodeCount(userID: Int64) async throws -> Int
+}
+
+public protocol SessionStore: Sendable {
+    /// Stores `new` and deletes the session `replacing` (if any) in one transaction: the session id
+    /// changes at every change of privilege.
+    func createSession(_ new: SessionRecord, replacing oldIDHash: String?, effects: SideEffects) async throws
+    func session(idHash: String) async throws -> SessionRecord?
+    func touchSession(idHash: String, at now: Date) async throws
+    func deleteSession(idHash: String, at now: Date, effects: SideEffects) async throws
+    /// Ends every session of the user except `keeping` (after a password change or a reset).
+    func deleteSessions(userID: Int64, keeping idHash: String?) async throws
+    func deleteExpiredSessions(before now: Date) async throws -> Int
+}
+
+public protocol AttemptStore: Sendable {
+    func attempt(scope: AttemptRecord.Scope, key: String) async throws -> AttemptRecord?
+    /// Counts one failure atomically and returns the new state. A window older than `windowLength`
+    /// starts again at one failure.
+    func recordFailure(scope: AttemptRecord.Scope, key: String, at now: Date, windowLength: TimeInterval) async throws -> AttemptRecord
+    func lock(scope: AttemptRecord.Scope, key: String, until: Date) async throws
+    func clearFailures(scope: AttemptRecord.Scope, key: String) async throws
+}
+
+public protocol OutboxStore: Sendable {
+    func enqueueMail(_ mail: NewOutboxMail, at now: Date) async throws -> Int64
+    /// Takes up to `limit` due mails for `lease`, so that two workers never send the same mail.
+    func claimDueMails(at now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMail]
+    func markMailSent(id: Int64, at now: Date) async throws
+    func markMailRetry(id: Int64, error: String, nextTryAt: Date) async throws
+    func markMailFailed(id: Int64, error: String, at now: Date) async throws
+    func outboxMails(limit: Int) async throws -> [OutboxMail]
+}
+
+public protocol AuditStore: Sendable {
+    func appendAudit(_ event: NewAuditEvent, at now: Date) async throws
+    func auditEvents(userID: Int64?, kind: String?, limit: Int, offset: Int) async throws -> [AuditEvent]
+}
+
+public protocol SettingStore: Sendable {
+    func setting(_ key: String) async throws -> String?
+    func setSetting(_ key: String, value: String?, at now: Date, effects: SideEffects) async throws
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Sekisho: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sekisho",
+        abstract: "A self-hosted two-factor login server.",
+        subcommands: [ServeCommand.self]
+    )
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import SekishoServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the login server.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        try await Fatal.exit {
+            let configuration = try await options.load()
+            let level = configuration.logLevel
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardOutput(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "sekisho")
+            let dependencies = try Dependencies.open(configuration)
+            let app = buildApplication(dependencies, logger: logger)
+            try await app.runService()
+        }
+    }
+}
