@@ -34,6 +34,7 @@ let package = Package(
             name: "sekisho",
             dependencies: [
                 "SekishoServer",
+                "SekishoStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

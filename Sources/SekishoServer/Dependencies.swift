@@ -1,19 +1,23 @@
 import Foundation
+import NIOPosix
+import SekishoCore
 import SekishoStore
 
-/// What the services and routes share, built once at start-up. Tests build it with a manual clock
-/// and fast hashing parameters; `main` with the real ones — through the same `buildApplication`.
+/// What the services and routes share, built once at start-up. Tests build it with a manual
+/// clock and a counting hasher; `main` with the real ones — through the same `buildApplication`.
 public struct Dependencies: Sendable {
     public var configuration: SekishoConfiguration
     public var store: any Store
     public var clock: any WallClock
     public var masterKey: [UInt8]
+    public var hasher: any PasswordHasher
 
-    public init(configuration: SekishoConfiguration, store: any Store, clock: any WallClock, masterKey: [UInt8]) {
+    public init(configuration: SekishoConfiguration, store: any Store, clock: any WallClock, masterKey: [UInt8], hasher: any PasswordHasher) {
         self.configuration = configuration
         self.store = store
         self.clock = clock
         self.masterKey = masterKey
+        self.hasher = hasher
     }
 
     /// Opens the data directory, key and database named by the configuration.
@@ -26,6 +30,30 @@ public struct Dependencies: Sendable {
         } catch {
             throw StartupError("cannot open the database \(configuration.databasePath): \(error)")
         }
-        return Dependencies(configuration: configuration, store: store, clock: clock, masterKey: key)
+        return Dependencies(configuration: configuration, store: store, clock: clock, masterKey: key, hasher: Self.hasher(for: configuration))
+    }
+
+    static func hasher(for configuration: SekishoConfiguration) -> Argon2PasswordHasher {
+        let password = configuration.password
+        return Argon2PasswordHasher(
+            parameters: Argon2Parameters(
+                memoryKiB: UInt32(password.argon2MemoryKiB),
+                iterations: UInt32(password.argon2Iterations),
+                parallelism: UInt32(password.argon2Parallelism)
+            ),
+            maxConcurrent: password.maxConcurrentHashes
+        )
+    }
+
+    var secretBox: SecretBox {
+        // The key length was checked when it was loaded.
+        try! SecretBox(keyBytes: masterKey)
+    }
+
+    var passwordPolicy: PasswordPolicy { PasswordPolicy(minimumLength: configuration.password.minimumLength) }
+
+    /// Account creation for the console and the admin pages.
+    public var userService: UserService {
+        UserService(store: store, hasher: hasher, clock: clock, policy: passwordPolicy)
     }
 }

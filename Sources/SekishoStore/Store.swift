@@ -55,6 +55,8 @@ public protocol SessionStore: Sendable {
     /// changes at every change of privilege.
     func createSession(_ new: SessionRecord, replacing oldIDHash: String?, effects: SideEffects) async throws
     func session(idHash: String) async throws -> SessionRecord?
+    /// The session and its user in one indexed query: the hot path of every signed-in request.
+    func sessionWithUser(idHash: String) async throws -> (session: SessionRecord, user: User)?
     func touchSession(idHash: String, at now: Date) async throws
     func deleteSession(idHash: String, at now: Date, effects: SideEffects) async throws
     /// Ends every session of the user except `keeping` (after a password change or a reset).

@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let logger = Logger(label: "sekisho")
             let dependencies = try Dependencies.open(configuration)
-            let app = buildApplication(dependencies, logger: logger)
+            let app = try await buildApplication(dependencies, logger: logger)
             try await app.runService()
         }
     }

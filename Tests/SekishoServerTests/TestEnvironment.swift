@@ -29,10 +29,10 @@ struct TestEnvironment {
 
     var store: any Store { dependencies.store }
 
-    func application() -> some ApplicationProtocol {
+    func application() async throws -> some ApplicationProtocol {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        return buildApplication(dependencies, logger: logger)
+        return try await buildApplication(dependencies, logger: logger)
     }
 
     func remove() {

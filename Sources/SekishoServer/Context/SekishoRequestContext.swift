@@ -1,11 +1,13 @@
 import Hummingbird
 import NIOCore
 
-/// The request context of every route: Hummingbird's core storage plus the client's address.
+/// The request context of every route: Hummingbird's core storage, the client's address, and
+/// what `WebMiddleware` learns about a page request (language, CSRF token, session, form).
 public struct SekishoRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The TCP peer; proxies' forwarded addresses are only trusted by explicit configuration.
     public let peerAddress: String
+    var web = WebState()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -14,4 +16,12 @@ public struct SekishoRequestContext: RequestContext {
 
     /// Bodies are refused past this size while being collected (413), before any parsing.
     public var maxUploadSize: Int { 64 * 1024 }
+}
+
+/// Per-request facts of a page request, copied into the narrower contexts.
+struct WebState: Sendable {
+    var language: Language = .en
+    var csrfToken = ""
+    var session: ActiveSession?
+    var form = FormData(fields: [:])
 }

@@ -18,6 +18,14 @@ extension SQLiteStore: SessionStore {
         try await read { db in try SessionRecord.fetchOne(db, key: idHash) }
     }
 
+    public func sessionWithUser(idHash: String) async throws -> (session: SessionRecord, user: User)? {
+        try await read { db in
+            let request = SessionRecord.filter(key: idHash).including(required: SessionRecord.user)
+            guard let row = try Row.fetchOne(db, request) else { return nil }
+            return (try SessionRecord(row: row), try User(row: row.scopes["user"]!))
+        }
+    }
+
     public func touchSession(idHash: String, at now: Date) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE session SET last_seen_at = ? WHERE id_hash = ?", arguments: [now.timeIntervalSince1970, idHash])
@@ -49,4 +57,8 @@ extension SQLiteStore: SessionStore {
             return count
         }
     }
+}
+
+extension SessionRecord {
+    static let user = belongsTo(User.self, using: ForeignKey(["user_id"]))
 }

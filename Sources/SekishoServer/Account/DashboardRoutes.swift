@@ -1,0 +1,87 @@
+import Hummingbird
+import SekishoCore
+import SekishoStore
+
+/// The dashboard `/` of a signed-in person: who they are, two-factor status, new recovery
+/// codes, password change.
+struct DashboardRoutes {
+    let services: Services
+
+    func register(on group: RouterGroup<SignedInContext>) {
+        group.get("/", use: show)
+        group.post("/account/password", use: changePassword)
+        group.post("/account/recovery-codes", use: newRecoveryCodes)
+    }
+
+    func show(_ request: Request, context: SignedInContext) async throws -> Response {
+        try await dashboard(context: context, message: nil)
+    }
+
+    func changePassword(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = context.web.form
+        do {
+            try await services.account.changePassword(
+                session: context.session,
+                current: form["current_password"] ?? "",
+                new: form["new_password"] ?? "",
+                confirmation: form["new_password_confirm"] ?? "",
+                clientAddress: context.peerAddress
+            )
+            return try await dashboard(context: context, message: (.success, "account.password_changed"))
+        } catch let refusal as AccountService.Refusal {
+            return try await dashboard(context: context, message: (.error, Self.key(for: refusal)))
+        }
+    }
+
+    func newRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
+        do {
+            let codes = try await services.account.newRecoveryCodes(
+                session: context.session,
+                password: context.web.form["password"] ?? "",
+                clientAddress: context.peerAddress
+            )
+            let page = Page("recovery-codes", title: "recovery.title", values: ["codes": codes, "continueHref": "/", "renewed": true])
+            return services.renderer.render(page, web: context.web, path: "/")
+        } catch let refusal as AccountService.Refusal {
+            return try await dashboard(context: context, message: (.error, Self.key(for: refusal)))
+        }
+    }
+
+    private func dashboard(context: SignedInContext, message: (Page.MessageKind, String)?) async throws -> Response {
+        let user = context.session.user
+        let bound = try await services.store.binding(userID: user.id) != nil
+        let remaining = bound ? try await services.store.unusedRecoveryCodeCount(userID: user.id) : 0
+        var page = Page(
+            "dashboard",
+            title: "dashboard.title",
+            values: [
+                "user": [
+                    "username": user.username,
+                    "displayName": user.displayName.isEmpty ? user.username : user.displayName,
+                    "email": user.email,
+                    "isAdmin": user.role == .admin,
+                ],
+                "twoFactorEnabled": user.twoFactorEnabled,
+                "authenticatorBound": bound,
+                "recoveryCodesRemaining": remaining,
+                "recoveryCodesLow": bound && remaining <= 3,
+                "lastSignIn": user.lastSignInAt.map(NoticeMails.timestamp) ?? "",
+                "minimumLength": services.dependencies.configuration.password.minimumLength,
+            ]
+        )
+        if let message { page = page.with(message.0, message.1) }
+        return services.renderer.render(page, web: context.web, path: "/")
+    }
+
+    static func key(for refusal: AccountService.Refusal) -> String {
+        switch refusal {
+        case .wrongPassword: "account.wrong_password"
+        case .locked: "code.locked"
+        case .mismatch: "account.mismatch"
+        case .policy(.tooShort): "account.too_short"
+        case .policy(.tooLong): "account.too_long"
+        case .policy(.containsUsername): "account.contains_username"
+        case .noAuthenticator: "account.no_authenticator"
+        }
+    }
+}

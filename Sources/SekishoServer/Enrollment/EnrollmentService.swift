@@ -1,0 +1,124 @@
+import Foundation
+import SekishoCore
+import SekishoStore
+
+/// Binding an authenticator (S3, S5, S13): a pending secret tied to the half-way session,
+/// confirmed by one correct code.
+struct EnrollmentService: Sendable {
+    let store: any Store
+    let secretBox: SecretBox
+    let clock: any WallClock
+    let settings: SekishoConfiguration.TOTPSettings
+    let limiter: AttemptLimiter
+
+    /// What the enrollment page shows.
+    struct Enrollment {
+        let key: String
+        let uri: String
+        let qrSVG: String
+    }
+
+    enum Confirmation {
+        case confirmed(recoveryCodes: [String])
+        case wrongCode
+        case locked
+        /// The pending enrollment is gone (expired, or confirmed in another tab).
+        case expired
+    }
+
+    /// The enrollment of this session: the same key on reload, a new one for a new session.
+    func current(for session: ActiveSession) async throws -> Enrollment {
+        let now = clock.now()
+        let secret: [UInt8]
+        if let pending = try await store.pendingEnrollment(userID: session.user.id, sessionIDHash: session.record.idHash, at: now) {
+            secret = try secretBox.open([UInt8](pending.sealedSecret), context: Self.context(pending.id))
+        } else {
+            secret = TOTPSecret.generate(byteCount: settings.secretBytes)
+            let id = OpaqueToken.generate().value
+            let sealed = try secretBox.seal(secret, context: Self.context(id))
+            try await store.savePendingEnrollment(
+                PendingEnrollment(
+                    id: id,
+                    userID: session.user.id,
+                    sessionIDHash: session.record.idHash,
+                    sealedSecret: Data(sealed),
+                    algorithm: settings.algorithm,
+                    digits: settings.digits,
+                    period: settings.period,
+                    createdAt: now,
+                    expiresAt: session.record.expiresAt
+                )
+            )
+        }
+        let uri = try OTPAuthURI(
+            issuer: settings.issuer,
+            account: session.user.username,
+            secret: secret,
+            algorithm: OTPAlgorithm(rawValue: settings.algorithm) ?? .sha1,
+            digits: settings.digits,
+            period: settings.period
+        ).uriString
+        return Enrollment(key: Base32.encode(secret), uri: uri, qrSVG: try QRCode.svg(for: uri))
+    }
+
+    func confirm(code: String, session: ActiveSession, clientAddress: String) async throws -> Confirmation {
+        let user = session.user
+        guard try await !limiter.isLocked(account: user.username, address: clientAddress) else { return .locked }
+        let now = clock.now()
+        guard let pending = try await store.pendingEnrollment(userID: user.id, sessionIDHash: session.record.idHash, at: now) else {
+            return .expired
+        }
+        let secret = try secretBox.open([UInt8](pending.sealedSecret), context: Self.context(pending.id))
+        let algorithm = OTPAlgorithm(rawValue: pending.algorithm) ?? .sha1
+        let totp = TOTP(secret: secret, algorithm: algorithm, digits: pending.digits, period: pending.period)
+        guard let step = totp.match(Self.digits(code), at: now, window: settings.window) else {
+            try await limiter.recordFailure(account: user.username, address: clientAddress)
+            try await store.appendAudit(
+                NewAuditEvent(
+                    kind: AuditKind.codeFailed.rawValue,
+                    subjectUserID: user.id,
+                    username: user.username,
+                    clientAddress: clientAddress,
+                    detail: "enrollment"
+                ),
+                at: now
+            )
+            return .wrongCode
+        }
+        let codes = RecoveryCodes.generate()
+        let recoveryKey = secretBox.subkey(purpose: "recovery-codes")
+        let binding = TOTPBinding(
+            userID: user.id,
+            sealedSecret: Data(try secretBox.seal(secret, context: Self.bindingContext(user.id))),
+            algorithm: pending.algorithm,
+            digits: pending.digits,
+            period: pending.period,
+            // The code just used is spent: it must not open a second session.
+            lastStep: step,
+            confirmedAt: now
+        )
+        let effects = SideEffects(audit: [
+            NewAuditEvent(kind: AuditKind.enrolled.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress)
+        ])
+        let confirmed = try await store.confirmEnrollment(
+            enrollmentID: pending.id,
+            binding: binding,
+            recoveryCodeHashes: codes.map { RecoveryCodes.hash($0, key: recoveryKey) },
+            effects: effects
+        )
+        return confirmed ? .confirmed(recoveryCodes: codes) : .expired
+    }
+
+    static func context(_ enrollmentID: String) -> SealContext {
+        SealContext(table: "totp_enrollment", column: "sealed_secret", rowID: enrollmentID)
+    }
+
+    static func bindingContext(_ userID: Int64) -> SealContext {
+        SealContext(table: "totp_binding", column: "sealed_secret", rowID: String(userID))
+    }
+
+    /// The digits of what was typed: apps show "123 456", people paste with spaces.
+    static func digits(_ input: String) -> String {
+        String(input.unicodeScalars.filter { !CharacterSet.whitespaces.contains($0) && $0 != "-" }.map(Character.init))
+    }
+}

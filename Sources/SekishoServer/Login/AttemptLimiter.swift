@@ -1,0 +1,53 @@
+import Foundation
+import SekishoCore
+import SekishoStore
+
+/// Counts failed passwords, codes and recovery codes per account and per client address, in
+/// the database so that restarts and other instances see the same counts.
+struct AttemptLimiter: Sendable {
+    let store: any Store
+    let clock: any WallClock
+    let accountPolicy: LockoutPolicy
+    let addressPolicy: LockoutPolicy
+
+    init(store: any Store, clock: any WallClock, settings: SekishoConfiguration.LockoutSettings) {
+        self.store = store
+        self.clock = clock
+        accountPolicy = LockoutPolicy(freeFailures: settings.freeFailures, baseDelay: settings.baseDelay, maxDelay: settings.maxDelay)
+        addressPolicy = LockoutPolicy(freeFailures: settings.addressFreeFailures, baseDelay: settings.baseDelay, maxDelay: settings.maxDelay)
+    }
+
+    /// True while the account or the address must wait.
+    func isLocked(account: String, address: String) async throws -> Bool {
+        let now = clock.now()
+        for (scope, key) in [(AttemptRecord.Scope.account, account), (.address, address)] {
+            if let lockedUntil = try await store.attempt(scope: scope, key: key)?.lockedUntil, lockedUntil > now {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Counts a failure; returns true when it started a wait for the account.
+    @discardableResult
+    func recordFailure(account: String, address: String) async throws -> Bool {
+        let now = clock.now()
+        let accountRecord = try await store.recordFailure(scope: .account, key: account, at: now, windowLength: accountPolicy.window)
+        var locked = false
+        if let delay = accountPolicy.delay(afterFailures: accountRecord.failures) {
+            try await store.lock(scope: .account, key: account, until: now.addingTimeInterval(delay))
+            locked = true
+        }
+        let addressRecord = try await store.recordFailure(scope: .address, key: address, at: now, windowLength: addressPolicy.window)
+        if let delay = addressPolicy.delay(afterFailures: addressRecord.failures) {
+            try await store.lock(scope: .address, key: address, until: now.addingTimeInterval(delay))
+        }
+        return locked
+    }
+
+    /// A complete sign-in forgives the account's failures. Password success alone does not:
+    /// otherwise whoever knows the password could reset the count between code guesses.
+    func recordSuccess(account: String) async throws {
+        try await store.clearFailures(scope: .account, key: account)
+    }
+}

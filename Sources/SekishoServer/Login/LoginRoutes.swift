@@ -1,0 +1,89 @@
+import Hummingbird
+import SekishoStore
+
+/// `GET/POST /login` and `POST /logout`.
+struct LoginRoutes {
+    let services: Services
+
+    func register(on pages: RouterGroup<SekishoRequestContext>) {
+        pages.get("/login", use: showLogin)
+        pages.post("/login", use: submitLogin)
+        pages.post("/logout", use: logout)
+    }
+
+    func showLogin(_ request: Request, context: SekishoRequestContext) async throws -> Response {
+        let rd = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        if let session = context.web.session, session.isSignedIn {
+            return Redirect.response(to: rd ?? "/")
+        }
+        var page = Page("login", title: "login.title", values: ["rd": rd ?? ""])
+        if request.uri.queryParameters["expired"] != nil {
+            page = page.with(.notice, "login.expired")
+        } else if request.uri.queryParameters["reset"] != nil {
+            page = page.with(.success, "reset.done")
+        }
+        return services.renderer.render(page, web: context.web, path: "/login")
+    }
+
+    func submitLogin(_ request: Request, context: SekishoRequestContext) async throws -> Response {
+        let form = context.web.form
+        let username = form["username"] ?? ""
+        let rd = ReturnPath.sanitize(form["rd"])
+        let outcome = try await services.login.checkPassword(username: username, password: form["password"] ?? "", clientAddress: context.peerAddress)
+        guard case .accepted(let user, let next) = outcome else {
+            let page = Page("login", title: "login.title", values: ["username": username, "rd": rd ?? ""]).with(.error, "login.failed")
+            return services.renderer.render(page, web: context.web, path: "/login")
+        }
+        let address = context.peerAddress
+        var response: Response
+        switch next {
+        case .signedIn:
+            let effects = SideEffects(audit: [
+                NewAuditEvent(
+                    kind: AuditKind.signIn.rawValue,
+                    subjectUserID: user.id,
+                    username: user.username,
+                    clientAddress: address,
+                    detail: "password"
+                )
+            ])
+            let cookie = try await services.sessions.start(
+                .signedIn,
+                for: user,
+                replacing: context.web.session,
+                clientAddress: address,
+                effects: effects
+            )
+            try await services.limiter.recordSuccess(account: user.username)
+            try await services.store.recordSignIn(userID: user.id, at: services.clock.now(), effects: .none)
+            response = Redirect.response(to: rd ?? "/")
+            response.setCookie(cookie)
+        case .enroll, .verify:
+            let effects = SideEffects(audit: [
+                NewAuditEvent(kind: AuditKind.passwordAccepted.rawValue, subjectUserID: user.id, username: user.username, clientAddress: address)
+            ])
+            let cookie = try await services.sessions.start(
+                .awaitingSecondFactor,
+                for: user,
+                replacing: context.web.session,
+                clientAddress: address,
+                effects: effects
+            )
+            response = Redirect.response(to: (next == .enroll ? "/login/enroll" : "/login/verify") + ReturnPath.query(rd))
+            response.setCookie(cookie)
+        }
+        return response
+    }
+
+    func logout(_ request: Request, context: SekishoRequestContext) async throws -> Response {
+        var response = Redirect.response(to: "/login")
+        if let session = context.web.session {
+            let user = session.user
+            let effects = SideEffects(audit: [
+                NewAuditEvent(kind: AuditKind.signOut.rawValue, subjectUserID: user.id, username: user.username, clientAddress: context.peerAddress)
+            ])
+            response.setCookie(try await services.sessions.end(session, effects: effects))
+        }
+        return response
+    }
+}

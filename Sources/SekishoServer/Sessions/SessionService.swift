@@ -1,0 +1,96 @@
+import Foundation
+import Hummingbird
+import SekishoCore
+import SekishoStore
+
+/// Server-side sessions: the cookie holds a random token, the database its SHA-256.
+///
+/// Every change of privilege (password accepted, code accepted, logout) issues a new token,
+/// so a token seen before sign-in is worthless after it (session fixation).
+struct SessionService: Sendable {
+    static let cookieName = "sekisho_session"
+    /// Writing `last_seen_at` on every request would cost a commit per request; a minute of
+    /// imprecision in the idle timeout costs nothing.
+    static let touchInterval: TimeInterval = 60
+
+    let store: any Store
+    let clock: any WallClock
+    let settings: SekishoConfiguration.SessionSettings
+    let secureCookies: Bool
+
+    /// The valid session named by the cookie value, if any. Expired sessions are removed.
+    func load(token: String?) async throws -> ActiveSession? {
+        guard let token, OpaqueToken.isWellFormed(token) else { return nil }
+        let idHash = OpaqueToken.hash(token)
+        guard let (record, user) = try await store.sessionWithUser(idHash: idHash) else { return nil }
+        let now = clock.now()
+        guard isValid(record, at: now) else {
+            try await store.deleteSession(idHash: idHash, at: now, effects: .none)
+            return nil
+        }
+        if record.state == .signedIn, now.timeIntervalSince(record.lastSeenAt) > Self.touchInterval {
+            try await store.touchSession(idHash: idHash, at: now)
+        }
+        return ActiveSession(record: record, user: user)
+    }
+
+    func isValid(_ record: SessionRecord, at now: Date) -> Bool {
+        switch record.state {
+        case .awaitingSecondFactor:
+            return now < record.expiresAt
+        case .signedIn:
+            return now < record.expiresAt && now.timeIntervalSince(record.lastSeenAt) < settings.idleTimeout
+        }
+    }
+
+    /// Starts a session in `state` for `user`, ending `previous` in the same transaction.
+    /// Returns the cookie to set.
+    func start(
+        _ state: SessionRecord.State,
+        for user: User,
+        replacing previous: ActiveSession?,
+        clientAddress: String,
+        effects: SideEffects = .none
+    ) async throws -> Cookie {
+        let now = clock.now()
+        let token = OpaqueToken.generate()
+        // The password was proven when the half-way session began; keep that moment.
+        let authenticatedAt = previous?.record.userID == user.id ? previous?.record.authenticatedAt ?? now : now
+        let expiresAt =
+            switch state {
+            case .awaitingSecondFactor: now.addingTimeInterval(settings.pendingTimeout)
+            case .signedIn: authenticatedAt.addingTimeInterval(settings.absoluteTimeout)
+            }
+        let record = SessionRecord(
+            idHash: token.hash,
+            userID: user.id,
+            state: state,
+            createdAt: now,
+            lastSeenAt: now,
+            expiresAt: expiresAt,
+            authenticatedAt: authenticatedAt,
+            clientAddress: clientAddress
+        )
+        try await store.createSession(record, replacing: previous?.record.idHash, effects: effects)
+        return cookie(value: token.value)
+    }
+
+    /// Ends the session; returns the cookie that clears it in the browser.
+    func end(_ session: ActiveSession, effects: SideEffects = .none) async throws -> Cookie {
+        try await store.deleteSession(idHash: session.record.idHash, at: clock.now(), effects: effects)
+        return cookie(value: "", maxAge: 0)
+    }
+
+    func cookie(value: String, maxAge: Int? = nil) -> Cookie {
+        Cookie(
+            name: Self.cookieName,
+            value: value,
+            maxAge: maxAge,
+            domain: settings.cookieDomain,
+            path: "/",
+            secure: secureCookies,
+            httpOnly: true,
+            sameSite: .lax
+        )
+    }
+}

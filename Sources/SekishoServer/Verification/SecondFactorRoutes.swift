@@ -1,0 +1,103 @@
+import Hummingbird
+import SekishoStore
+
+/// `/login/enroll` (scan the QR code, S3) and `/login/verify` (enter the code, S6), reachable
+/// only from the half-way session that a correct password starts.
+struct SecondFactorRoutes {
+    let services: Services
+
+    func register(on group: RouterGroup<SecondFactorContext>) {
+        group.get("/enroll", use: showEnroll)
+        group.post("/enroll", use: submitEnroll)
+        group.get("/verify", use: showVerify)
+        group.post("/verify", use: submitVerify)
+    }
+
+    func showEnroll(_ request: Request, context: SecondFactorContext) async throws -> Response {
+        let rd = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        if try await services.store.binding(userID: context.session.user.id) != nil {
+            return Redirect.response(to: "/login/verify" + ReturnPath.query(rd))
+        }
+        return try await enrollPage(context: context, rd: rd, error: nil)
+    }
+
+    func submitEnroll(_ request: Request, context: SecondFactorContext) async throws -> Response {
+        let form = context.web.form
+        let rd = ReturnPath.sanitize(form["rd"])
+        switch try await services.enrollment.confirm(code: form["code"] ?? "", session: context.session, clientAddress: context.peerAddress) {
+        case .confirmed(let codes):
+            var response = recoveryCodesPage(codes, context: context, continueTo: rd ?? "/", path: "/login/enroll")
+            response.setCookie(try await signIn(context: context))
+            return response
+        case .wrongCode:
+            return try await enrollPage(context: context, rd: rd, error: "code.wrong")
+        case .locked:
+            return try await enrollPage(context: context, rd: rd, error: "code.locked")
+        case .expired:
+            return Redirect.response(to: "/login?expired=1")
+        }
+    }
+
+    func showVerify(_ request: Request, context: SecondFactorContext) async throws -> Response {
+        let rd = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        if try await services.store.binding(userID: context.session.user.id) == nil {
+            return Redirect.response(to: "/login/enroll" + ReturnPath.query(rd))
+        }
+        return verifyPage(context: context, rd: rd, message: nil)
+    }
+
+    func submitVerify(_ request: Request, context: SecondFactorContext) async throws -> Response {
+        let form = context.web.form
+        let rd = ReturnPath.sanitize(form["rd"])
+        switch try await services.secondFactor.verify(code: form["code"] ?? "", session: context.session, clientAddress: context.peerAddress) {
+        case .accepted:
+            var response = Redirect.response(to: rd ?? "/")
+            response.setCookie(try await signIn(context: context))
+            return response
+        case .refused:
+            return verifyPage(context: context, rd: rd, message: (.error, "code.wrong"))
+        case .locked:
+            return verifyPage(context: context, rd: rd, message: (.error, "code.locked"))
+        }
+    }
+
+    /// The second factor is proven: a new session id for the signed-in state.
+    private func signIn(context: SecondFactorContext) async throws -> Cookie {
+        let user = context.session.user
+        let cookie = try await services.sessions.start(.signedIn, for: user, replacing: context.session, clientAddress: context.peerAddress)
+        try await services.store.recordSignIn(userID: user.id, at: services.clock.now(), effects: .none)
+        return cookie
+    }
+
+    private func enrollPage(context: SecondFactorContext, rd: String?, error: String?) async throws -> Response {
+        let enrollment = try await services.enrollment.current(for: context.session)
+        var page = Page(
+            "enroll",
+            title: "enroll.title",
+            values: [
+                "qrSVG": enrollment.qrSVG,
+                // Groups of four for reading; the spans carry no spaces, so a copy gives the bare key.
+                "manualKeyGroups": stride(from: 0, to: enrollment.key.count, by: 4).map { offset in
+                    String(enrollment.key.dropFirst(offset).prefix(4))
+                },
+                "account": context.session.user.username,
+                "rd": rd ?? "",
+            ]
+        )
+        if let error { page = page.with(.error, error) }
+        return services.renderer.render(page, web: context.web, path: "/login/enroll")
+    }
+
+    private func verifyPage(context: SecondFactorContext, rd: String?, message: (Page.MessageKind, String)?) -> Response {
+        var page = Page("verify", title: "verify.title", values: ["rd": rd ?? "", "account": context.session.user.username])
+        if let message { page = page.with(message.0, message.1) }
+        return services.renderer.render(page, web: context.web, path: "/login/verify")
+    }
+
+    private func recoveryCodesPage(_ codes: [String], context: SecondFactorContext, continueTo: String, path: String) -> Response {
+        var web = context.web
+        web.session = nil
+        let page = Page("recovery-codes", title: "recovery.title", values: ["codes": codes, "continueHref": continueTo])
+        return services.renderer.render(page, web: web, path: path)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import SekishoCore
+import SekishoStore
+
+/// The code step of signing in (S4, S6, S7, S12): a 6-digit code from the bound authenticator,
+/// or an 8-digit recovery code, each accepted once.
+struct SecondFactorService: Sendable {
+    let store: any Store
+    let secretBox: SecretBox
+    let clock: any WallClock
+    let window: Int
+    let limiter: AttemptLimiter
+    let notices: NoticeMails
+
+    enum Outcome: Equatable {
+        case accepted(usedRecoveryCode: Bool)
+        case refused
+        case locked
+    }
+
+    func verify(code input: String, session: ActiveSession, clientAddress: String) async throws -> Outcome {
+        let user = session.user
+        guard try await !limiter.isLocked(account: user.username, address: clientAddress) else { return .locked }
+        let code = EnrollmentService.digits(input)
+        let accepted: Bool
+        if code.count == 6 {
+            accepted = try await verifyAuthenticatorCode(code, user: user, clientAddress: clientAddress)
+        } else if let recovery = RecoveryCodes.normalize(input) {
+            accepted = try await useRecoveryCode(recovery, user: user, clientAddress: clientAddress)
+        } else {
+            accepted = false
+        }
+        guard accepted else {
+            try await limiter.recordFailure(account: user.username, address: clientAddress)
+            try await store.appendAudit(
+                NewAuditEvent(kind: AuditKind.codeFailed.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress),
+                at: clock.now()
+            )
+            return .refused
+        }
+        try await limiter.recordSuccess(account: user.username)
+        return .accepted(usedRecoveryCode: code.count != 6)
+    }
+
+    private func verifyAuthenticatorCode(_ code: String, user: User, clientAddress: String) async throws -> Bool {
+        guard let binding = try await store.binding(userID: user.id) else { return false }
+        let secret = try secretBox.open([UInt8](binding.sealedSecret), context: EnrollmentService.bindingContext(user.id))
+        let totp = TOTP(secret: secret, algorithm: OTPAlgorithm(rawValue: binding.algorithm) ?? .sha1, digits: binding.digits, period: binding.period)
+        let now = clock.now()
+        guard let step = totp.match(code, at: now, window: window, after: binding.lastStep) else {
+            if totp.match(code, at: now, window: window) != nil {
+                // A valid code whose step was already used: someone replays a code (S7).
+                try await store.appendAudit(
+                    NewAuditEvent(
+                        kind: AuditKind.codeReplayRefused.rawValue,
+                        subjectUserID: user.id,
+                        username: user.username,
+                        clientAddress: clientAddress
+                    ),
+                    at: now
+                )
+            }
+            return false
+        }
+        // The conditional update decides between concurrent submissions of the same code.
+        let effects = SideEffects(audit: [
+            NewAuditEvent(
+                kind: AuditKind.signIn.rawValue,
+                subjectUserID: user.id,
+                username: user.username,
+                clientAddress: clientAddress,
+                detail: "totp"
+            )
+        ])
+        return try await store.advanceLastStep(userID: user.id, to: step, at: now, effects: effects)
+    }
+
+    private func useRecoveryCode(_ code: String, user: User, clientAddress: String) async throws -> Bool {
+        let now = clock.now()
+        let hash = RecoveryCodes.hash(code, key: secretBox.subkey(purpose: "recovery-codes"))
+        let remaining = try await store.unusedRecoveryCodeCount(userID: user.id) - 1
+        let effects = SideEffects(
+            mails: [notices.mail(.recoveryCodeUsed, to: user, values: ["remaining": String(max(remaining, 0))])],
+            audit: [
+                NewAuditEvent(
+                    kind: AuditKind.recoveryCodeUsed.rawValue,
+                    subjectUserID: user.id,
+                    username: user.username,
+                    clientAddress: clientAddress
+                ),
+                NewAuditEvent(
+                    kind: AuditKind.signIn.rawValue,
+                    subjectUserID: user.id,
+                    username: user.username,
+                    clientAddress: clientAddress,
+                    detail: "recovery_code"
+                ),
+            ]
+        )
+        return try await store.consumeRecoveryCode(userID: user.id, hash: hash, at: now, effects: effects)
+    }
+}

@@ -1,0 +1,45 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SekishoCore
+
+/// Cross-site request forgery protection: a random nonce in an HttpOnly cookie, and in every
+/// form the HMAC of that nonce under a server key. A forged form cannot know the nonce; the
+/// Origin check on POST is a second, independent line.
+struct CSRFProtection: Sendable {
+    static let cookieName = "sekisho_csrf"
+    static let fieldName = "csrf"
+    private let keyBytes: [UInt8]
+
+    init(secretBox: SecretBox) {
+        keyBytes = secretBox.subkey(purpose: "csrf").withUnsafeBytes { Array($0) }
+    }
+
+    func token(forNonce nonce: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(nonce.utf8), using: SymmetricKey(data: keyBytes))
+        return Data(mac).base64URLEncoded
+    }
+
+    func isValid(token: String?, nonce: String?) -> Bool {
+        guard let token, let nonce, OpaqueToken.isWellFormed(nonce) else { return false }
+        return ConstantTime.equals(Array(token.utf8), Array(self.token(forNonce: nonce).utf8))
+    }
+
+    /// A POST must come from our own pages: a present Origin must be ours, and a browser that
+    /// says the request is cross-site is believed.
+    static func isSameOrigin(_ request: Request, expectedOrigin: String?) -> Bool {
+        if request.headers[HTTPField.Name("Sec-Fetch-Site")!] == "cross-site" { return false }
+        guard let origin = request.headers[.origin] else { return true }
+        let host = request.head.authority ?? ""
+        let allowed = expectedOrigin.map { [$0] } ?? ["http://\(host)", "https://\(host)"]
+        return allowed.contains(origin.lowercased())
+    }
+}
+
+extension Data {
+    var base64URLEncoded: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

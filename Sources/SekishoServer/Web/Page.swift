@@ -1,0 +1,30 @@
+import HTTPTypes
+
+/// A page to render: a template, its title, its values and at most one message.
+struct Page {
+    enum MessageKind: String {
+        case error
+        case notice
+        case success
+    }
+
+    var template: String
+    /// Translation key of the title.
+    var title: String
+    var values: [String: Any] = [:]
+    var message: (kind: MessageKind, key: String)?
+    var status: HTTPResponse.Status = .ok
+
+    init(_ template: String, title: String, values: [String: Any] = [:], status: HTTPResponse.Status = .ok) {
+        self.template = template
+        self.title = title
+        self.values = values
+        self.status = status
+    }
+
+    func with(_ kind: MessageKind, _ key: String) -> Page {
+        var page = self
+        page.message = (kind, key)
+        return page
+    }
+}

@@ -1,0 +1,285 @@
+"""Helpers for Sekisho's end-to-end browser tests: the server process, the CLI, Chromium, artifacts.
+
+Run with Debian's python (python3-selenium, python3-pytest, chromium-driver):
+    SEKISHO_BIN=path/to/sekisho /usr/bin/python3 -m pytest -q Tests/e2e
+Without SEKISHO_BIN the binary is taken from `swift build --show-bin-path` in the repo root.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+# Tests/e2e/sekisho_harness.py -> repo root, so the tests run from any checkout.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS_DIR = REPO_ROOT / "test-artifacts" / "e2e"
+HEALTH_TIMEOUT = 20.0
+PAGE_TIMEOUT = 15.0
+CLI_TIMEOUT = 60.0
+
+
+def find_binary() -> Path:
+    """The sekisho binary: $SEKISHO_BIN, else the debug build of `swift build` in the repo root."""
+    configured = os.environ.get("SEKISHO_BIN")
+    if configured:
+        path = Path(configured)
+    else:
+        result = subprocess.run(
+            ["swift", "build", "--show-bin-path"],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"`swift build --show-bin-path` failed: {result.stderr.strip()}")
+        path = Path(result.stdout.strip()) / "sekisho"
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise RuntimeError(f"sekisho binary not found at {path} (build it first, or set SEKISHO_BIN)")
+    return path
+
+
+def require_tool(name: str) -> str:
+    """Absolute path of an external tool; fails loudly (never skips) when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        raise RuntimeError(f"required tool '{name}' is not installed")
+    return path
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Artifacts:
+    """Numbered screenshots (01-login.png, 02-enroll.png, ...) and logs under test-artifacts/e2e/."""
+
+    def __init__(self, directory: Path = ARTIFACTS_DIR) -> None:
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Stale pictures from an earlier run would be mistaken for this run's pages.
+        for old in self.directory.glob("*.png"):
+            old.unlink()
+        self.counter = 0
+
+    def path(self, name: str, suffix: str = ".png") -> Path:
+        """The next numbered file name for `name`."""
+        self.counter += 1
+        return self.directory / f"{self.counter:02d}-{name}{suffix}"
+
+    def page(self, driver: WebDriver, name: str) -> Path:
+        """A screenshot of the whole page (beyond the viewport), so long pages are seen in full."""
+        target = self.path(name)
+        try:
+            metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+            size = metrics.get("cssContentSize") or metrics["contentSize"]
+            clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+            shot = driver.execute_cdp_cmd(
+                "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip},
+            )
+            target.write_bytes(base64.b64decode(shot["data"]))
+        except Exception:  # noqa: BLE001 - any CDP trouble: the viewport is still worth having.
+            driver.save_screenshot(str(target))
+        return target
+
+    def element(self, element: WebElement, name: str) -> Path:
+        """A screenshot of one element only."""
+        target = self.path(name)
+        target.write_bytes(element.screenshot_as_png)
+        return target
+
+
+class SekishoServer:
+    """One `sekisho serve` on a free loopback port with its own temporary data directory."""
+
+    def __init__(self, binary: Path, artifacts: Artifacts) -> None:
+        self.binary = binary
+        self.artifacts = artifacts
+        self.data_dir = Path(tempfile.mkdtemp(prefix="sekisho-e2e-"))
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = artifacts.directory / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log_file = None
+
+    def start(self) -> None:
+        """Starts the server and waits (bounded) until GET /healthz answers 200."""
+        self._log_file = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [
+                str(self.binary), "serve",
+                "--data-dir", str(self.data_dir),
+                "--port", str(self.port),
+                "--set", "clock.check=false",
+                "--set", f"server.public_directory={REPO_ROOT / 'Public'}",
+            ],
+            cwd=REPO_ROOT, stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        last_problem = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"sekisho serve exited with status {self.process.returncode} before it was healthy:\n{self.log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+                    last_problem = f"status {response.status}"
+            except (urllib.error.URLError, ConnectionError, OSError) as error:
+                last_problem = str(error)
+            time.sleep(0.2)
+        raise RuntimeError(f"/healthz not 200 within {HEALTH_TIMEOUT:.0f} s ({last_problem}):\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """Stops the server (SIGTERM, then SIGKILL after 10 s) and removes the data directory."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self._log_file is not None:
+            self._log_file.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the server log, for failure messages."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def add_user(self, username: str, password: str, *, email: str, name: str,
+                 two_factor: bool = True, admin: bool = False) -> None:
+        """`sekisho user add` with the password on standard input; fails the test on a non-zero exit."""
+        command = [str(self.binary), "user", "add", username, "--email", email, "--name", name]
+        if two_factor:
+            command.append("--two-factor")
+        if admin:
+            command.append("--admin")
+        command += ["--data-dir", str(self.data_dir)]
+        result = subprocess.run(
+            command, input=password + "\n", cwd=REPO_ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT,
+        )
+        if result.returncode != 0:
+            raise AssertionError(
+                f"`{' '.join(command)}` exited {result.returncode}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+            )
+
+
+def make_driver(*, phone: bool = False) -> WebDriver:
+    """Headless Chromium; `phone` emulates a 390x844 touch screen that honours <meta name=viewport>."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(PAGE_TIMEOUT)
+    if phone:
+        # A real phone lays out at the device width only if the page asks for it with a
+        # viewport meta tag, so emulate a mobile device rather than just shrinking the window.
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+        )
+        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True})
+    return driver
+
+
+def path_of(driver: WebDriver) -> str:
+    """The path of the current URL (no query)."""
+    return urlparse(driver.current_url).path
+
+
+def wait_for_path(driver: WebDriver, path: str) -> None:
+    """Waits until the browser shows `path` and the document has loaded."""
+    try:
+        WebDriverWait(driver, PAGE_TIMEOUT).until(
+            lambda d: path_of(d) == path and d.execute_script("return document.readyState") == "complete"
+        )
+    except Exception as error:
+        raise AssertionError(
+            f"expected to be on {path}, but the browser is on {driver.current_url} "
+            f"(title {driver.title!r}); page text:\n{page_text(driver)[:1500]}"
+        ) from error
+
+
+def page_text(driver: WebDriver) -> str:
+    try:
+        return driver.find_element(By.TAG_NAME, "body").text
+    except Exception:  # noqa: BLE001 - only used in failure messages
+        return "(no body)"
+
+
+def submit(driver: WebDriver, button: WebElement) -> None:
+    """Clicks a submit button and waits until the browser has loaded the next document."""
+    old_root = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, PAGE_TIMEOUT).until(EC.staleness_of(old_root))
+    WebDriverWait(driver, PAGE_TIMEOUT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def fill_and_submit(driver: WebDriver, fields: dict[str, str]) -> None:
+    """Types into the named fields of the form holding the first field, then presses its submit button."""
+    first = driver.find_element(By.NAME, next(iter(fields)))
+    form = first.find_element(By.XPATH, "./ancestor::form")
+    for name, value in fields.items():
+        field = form.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+    buttons = form.find_elements(By.CSS_SELECTOR, "button[type=submit], input[type=submit]")
+    assert buttons, f"form {form.get_attribute('action')!r} has no submit button (type=submit)"
+    submit(driver, buttons[0])
+
+
+def totp(secret: str, at: int | None = None) -> str:
+    """The 6-digit code from oathtool for `secret` at Unix time `at` (default: now)."""
+    command = [require_tool("oathtool"), "--totp", "-b", secret]
+    if at is not None:
+        command += ["-N", f"@{at}"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    assert result.returncode == 0, f"oathtool failed: {result.stderr}"
+    code = result.stdout.strip()
+    assert re.fullmatch(r"\d{6}", code), f"oathtool printed {code!r}"
+    return code
+
+
+def decode_qr(png: Path) -> str:
+    """The text of the QR code in a PNG, read by zbarimg."""
+    result = subprocess.run(
+        [require_tool("zbarimg"), "--raw", "-q", str(png)], capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 0, (
+        f"zbarimg could not read a QR code from {png} (status {result.returncode}): {result.stderr.strip()}"
+    )
+    return result.stdout.strip()
+
+
+def browser_problems(driver: WebDriver) -> list[str]:
+    """Console messages of level SEVERE since the last call (CSP violations, failed loads, ...)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
