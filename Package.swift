@@ -103,6 +103,8 @@ let package = Package(
             name: "SekishoServerTests",
             dependencies: [
                 "SekishoServer",
+                "SekishoStore",
+                "SekishoCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

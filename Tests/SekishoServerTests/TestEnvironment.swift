@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import SekishoCore
 import SekishoServer
 import SekishoStore
 
@@ -10,8 +11,10 @@ struct TestEnvironment {
     let dataDirectory: String
     let dependencies: Dependencies
     let clock: ManualWallClock
+    let hasher = CountingHasher()
 
-    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+    /// A moment in the middle of a 30-second step, so that ±1 step arithmetic is unambiguous.
+    static let start = Date(timeIntervalSince1970: 1_800_000_015)
 
     init(overrides: [String: String] = [:]) async throws {
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-test-\(UUID().uuidString)").path
@@ -24,15 +27,42 @@ struct TestEnvironment {
         values.merge(overrides) { $1 }
         let configuration = try await ConfigurationLoader(filePath: nil, environment: [:], overrides: values).load()
         clock = ManualWallClock(Self.start)
-        dependencies = try Dependencies.open(configuration, clock: clock)
+        var dependencies = try Dependencies.open(configuration, clock: clock)
+        dependencies.hasher = hasher
+        self.dependencies = dependencies
+        try await dependencies.store.migrate()
     }
 
     var store: any Store { dependencies.store }
 
     func application() async throws -> some ApplicationProtocol {
         var logger = Logger(label: "test")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         return try await buildApplication(dependencies, logger: logger)
+    }
+
+    @discardableResult
+    func createUser(
+        _ name: String = "alice",
+        password: String = "correct horse battery",
+        twoFactor: Bool = true,
+        role: User.Role = .user
+    )
+        async throws -> User
+    {
+        try await dependencies.userService.create(
+            username: name,
+            displayName: name.capitalized,
+            email: "\(name)@example.com",
+            role: role,
+            password: password,
+            twoFactorEnabled: twoFactor
+        )
+    }
+
+    /// The code an authenticator with `key` shows `offset` steps from the server's now.
+    func code(for key: String, stepOffset: Int = 0) throws -> String {
+        TOTP(secret: try Base32.decode(key)).code(at: clock.now().addingTimeInterval(Double(stepOffset * 30)))
     }
 
     func remove() {
