@@ -105,12 +105,17 @@ let package = Package(
                 "SekishoServer",
                 "SekishoStore",
                 "SekishoCore",
+                "SMTPClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SMTPClientTests",
+            dependencies: ["SMTPClient", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SNTPClientTests", dependencies: ["SNTPClient"], swiftSettings: swiftSettings),
     ]
 )

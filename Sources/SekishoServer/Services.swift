@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SekishoCore
 import SekishoStore
 
@@ -14,8 +15,10 @@ struct Services: Sendable {
     let enrollment: EnrollmentService
     let secondFactor: SecondFactorService
     let account: AccountService
+    let reset: ResetLinkService
+    let mailSettings: MailSettingsService
 
-    static func build(_ dependencies: Dependencies) async throws -> Services {
+    static func build(_ dependencies: Dependencies, logger: Logger) async throws -> Services {
         let configuration = dependencies.configuration
         let renderer = try await PageRenderer.load(publicDirectory: configuration.server.publicDirectory)
         let store = dependencies.store
@@ -50,7 +53,30 @@ struct Services: Sendable {
                 policy: dependencies.passwordPolicy,
                 limiter: limiter,
                 notices: notices
-            )
+            ),
+            reset: ResetLinkService(
+                store: store,
+                clock: clock,
+                localizer: renderer.localizer,
+                notices: notices,
+                publicURL: configuration.server.publicURL,
+                allowedHosts: configuration.server.allowedHosts,
+                logger: logger
+            ),
+            mailSettings: MailSettingsService(store: store, secretBox: box, configuration: configuration.mail, clock: clock, logger: logger)
+        )
+    }
+
+    /// The worker that drains the mail outbox.
+    func outboxWorker(logger: Logger, pollInterval: Duration = .seconds(2)) -> OutboxWorker {
+        let settings = mailSettings
+        return OutboxWorker(
+            store: store,
+            clock: clock,
+            transport: { try await settings.transport() },
+            sender: { try settings.sender() },
+            pollInterval: pollInterval,
+            logger: logger
         )
     }
 

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Rules that must hold across processes (replay guard, single-use codes and tokens) are single
 /// conditional statements in the implementations, never read-then-write in Swift.
-public protocol Store: UserStore, SecondFactorStore, SessionStore, AttemptStore, OutboxStore, AuditStore, SettingStore {
+public protocol Store: UserStore, SecondFactorStore, SessionStore, AttemptStore, OutboxStore, AuditStore, SettingStore, ResetTokenStore {
     /// Creates or upgrades the schema; safe to run on an already migrated database.
     func migrate() async throws
     /// Answers when the database can be read (for `/readyz`).
@@ -91,4 +91,19 @@ public protocol AuditStore: Sendable {
 public protocol SettingStore: Sendable {
     func setting(_ key: String) async throws -> String?
     func setSetting(_ key: String, value: String?, at now: Date, effects: SideEffects) async throws
+}
+
+public protocol ResetTokenStore: Sendable {
+    /// Stores a reset token (its SHA-256 only); older unused tokens of the user are voided, so only
+    /// the newest link works. The mail travels in the same transaction.
+    func createResetToken(hash: String, userID: Int64, at now: Date, expiresAt: Date, effects: SideEffects) async throws
+    /// How many reset links the user asked for since `since` (rate limit).
+    func resetTokenCount(userID: Int64, since: Date) async throws -> Int
+    /// The user of a token that is unused and unexpired; nil otherwise. Changes nothing.
+    func resetTokenUser(hash: String, at now: Date) async throws -> Int64?
+    /// Uses the token once and, in the same transaction, removes the user's binding, recovery
+    /// codes, pending enrollments and sessions. Returns the user, or nil if the token was not
+    /// usable (unknown, used, expired) — for exactly one of any number of concurrent callers. The
+    /// token fixes the user, so the caller builds the notice mail from `resetTokenUser` first.
+    func consumeResetToken(hash: String, at now: Date, effects: SideEffects) async throws -> Int64?
 }

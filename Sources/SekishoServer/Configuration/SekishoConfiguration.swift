@@ -35,6 +35,9 @@ public struct SekishoConfiguration: Sendable {
         public var directory: String
         public var from: String
         public var fromName: String
+        /// SMTP settings from the configuration; the password stays in memory only.
+        public var smtp: SMTPSettings?
+        public var smtpPassword: String?
     }
 
     public struct TOTPSettings: Sendable {

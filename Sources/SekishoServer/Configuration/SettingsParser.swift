@@ -41,7 +41,9 @@ struct SettingsParser {
                 transport: try choice("mail.transport"),
                 directory: try optionalString("mail.directory") ?? "\(dataDirectory)/mail",
                 from: try string("mail.from"),
-                fromName: try string("mail.from_name")
+                fromName: try string("mail.from_name"),
+                smtp: try smtp(),
+                smtpPassword: try optionalString("mail.smtp.password")
             ),
             totp: .init(
                 issuer: try issuer(),
@@ -150,6 +152,25 @@ struct SettingsParser {
         return text
     }
 
+    private func smtp() throws(ConfigurationError) -> SMTPSettings? {
+        guard let host = try optionalString("mail.smtp.host") else { return nil }
+        let security: SMTPSettings.Security = try choice("mail.smtp.security")
+        let defaultPort =
+            switch security {
+            case .none: 25
+            case .starttls: 587
+            case .tls: 465
+            }
+        return SMTPSettings(
+            host: host,
+            port: try optionalInt("mail.smtp.port", in: 1...65535) ?? defaultPort,
+            security: security,
+            username: try optionalString("mail.smtp.username"),
+            caFile: try optionalString("mail.smtp.ca_file"),
+            allowPlaintextAuth: try bool("mail.smtp.allow_plaintext_auth")
+        )
+    }
+
     private func issuer() throws(ConfigurationError) -> String {
         let issuer = try string("totp.issuer")
         guard !issuer.contains(":") else { throw ConfigurationError(key: "totp.issuer", "must not contain ':' (authenticator apps split on it)") }
@@ -168,6 +189,10 @@ extension SekishoConfiguration.Mail.Transport: CaseIterableByName {
 
 extension SekishoConfiguration.ClockSettings.OnFailure: CaseIterableByName {
     static var names: [String] { ["warn", "refuse"] }
+}
+
+extension SMTPSettings.Security: CaseIterableByName {
+    static var names: [String] { allCases.map(\.rawValue) }
 }
 
 extension Logger.Level: CaseIterableByName {

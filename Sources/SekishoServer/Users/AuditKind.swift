@@ -12,4 +12,6 @@ enum AuditKind: String {
     case passwordChanged = "password_changed"
     case signOut = "sign_out"
     case userCreated = "user_created"
+    case resetRequested = "reset_requested"
+    case resetCompleted = "reset_completed"
 }

@@ -29,7 +29,8 @@ public final class SQLiteStore: Store, Sendable {
 
     public func migrate() async throws {
         do {
-            try await SQLiteMigrations.migrator.migrate(pool)
+            // Synchronous in GRDB; it runs once, before the server accepts requests.
+            try SQLiteMigrations.migrator.migrate(pool)
         } catch let error as DatabaseError {
             throw StoreError.unavailable("migration failed: \(error)")
         }

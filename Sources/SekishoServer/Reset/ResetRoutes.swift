@@ -1,0 +1,60 @@
+import Hummingbird
+import SekishoStore
+
+/// `POST /login/reset` (from the code page) and the link of the mail, `GET/POST /reset/{token}`.
+struct ResetRoutes {
+    let services: Services
+
+    func register(secondFactor group: RouterGroup<SecondFactorContext>, pages: RouterGroup<SekishoRequestContext>) {
+        group.post("/reset", use: requestLink)
+        pages.get("/reset/{token}", use: showConfirmation)
+        pages.post("/reset/{token}", use: useLink)
+    }
+
+    func requestLink(_ request: Request, context: SecondFactorContext) async throws -> Response {
+        let outcome = try await services.reset.requestLink(
+            for: context.session,
+            requestHost: request.head.authority,
+            clientAddress: context.peerAddress
+        )
+        let message: (Page.MessageKind, String) =
+            switch outcome {
+            case .sent: (.success, "reset.sent")
+            case .tooMany: (.error, "reset.too_many")
+            case .hostNotAllowed: (.error, "reset.host_not_allowed")
+            case .noAuthenticator: (.error, "account.no_authenticator")
+            }
+        let page = Page("verify", title: "verify.title", values: ["account": context.session.user.username]).with(message.0, message.1)
+        return services.renderer.render(page, web: context.web, path: "/login/verify")
+    }
+
+    func showConfirmation(_ request: Request, context: SekishoRequestContext) async throws -> Response {
+        let token = context.parameters.get("token") ?? ""
+        guard try await services.reset.isUsable(token: token) else { return invalid(context: context) }
+        let page = Page("reset-confirm", title: "reset.confirm_title", values: ["action": "/reset/\(token)"])
+        return services.renderer.render(page, web: context.web, path: request.uri.path)
+    }
+
+    func useLink(_ request: Request, context: SekishoRequestContext) async throws -> Response {
+        let token = context.parameters.get("token") ?? ""
+        switch try await services.reset.useLink(token: token, clientAddress: context.peerAddress) {
+        case .reset:
+            var response = Redirect.response(to: "/login?reset=1")
+            // The user's sessions ended with the reset; this browser's cookie goes too.
+            if context.web.session != nil { response.setCookie(services.sessions.cookie(value: "", maxAge: 0)) }
+            return response
+        case .invalid:
+            return invalid(context: context)
+        }
+    }
+
+    private func invalid(context: SekishoRequestContext) -> Response {
+        let page = Page(
+            "message",
+            title: "reset.invalid_title",
+            values: ["message": services.renderer.localizer.text("reset.invalid", context.web.language), "linkHref": "/login"],
+            status: .notFound
+        )
+        return services.renderer.render(page, web: context.web, path: "/login")
+    }
+}
