@@ -94,6 +94,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test support: a real aiosmtpd server for the tests of SMTPClient and of the server.
+        .target(name: "SMTPTesting", swiftSettings: swiftSettings),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
@@ -106,6 +108,7 @@ let package = Package(
                 "SekishoStore",
                 "SekishoCore",
                 "SMTPClient",
+                "SMTPTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -113,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SMTPClientTests",
-            dependencies: ["SMTPClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SMTPClient", "SMTPTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SNTPClientTests", dependencies: ["SNTPClient"], swiftSettings: swiftSettings),

@@ -1,5 +1,6 @@
 import Foundation
 import SMTPClient
+import SMTPTesting
 
 /// Shared values and helpers for the tests that talk to a real aiosmtpd server.
 enum SMTPClientTestSupport {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SMTPClient
+import SMTPTesting
 import Testing
 
 /// Delivery over plain connections to a real aiosmtpd server, checked with Python's `email` parser.

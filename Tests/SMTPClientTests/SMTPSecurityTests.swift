@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SMTPClient
+import SMTPTesting
 import Testing
 
 /// STARTTLS, implicit TLS and AUTH against a real aiosmtpd server with a certificate made by openssl.

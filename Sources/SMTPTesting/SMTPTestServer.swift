@@ -1,3 +1,4 @@
+/// Test support for SMTP: an aiosmtpd server run by Debian's python, shared by the test targets.
 import Foundation
 
 #if canImport(Glibc)
@@ -5,12 +6,12 @@ import Glibc
 #endif
 
 /// A running aiosmtpd test server (see ``SMTPTestServerScript``) on a free loopback port.
-final class SMTPTestServer: @unchecked Sendable {
+public final class SMTPTestServer: @unchecked Sendable {
     /// Debian's python, which has python3-aiosmtpd; the `python3` on PATH may not.
-    static let python = "/usr/bin/python3"
+    public static let python = "/usr/bin/python3"
 
-    let port: Int
-    let maildir: String
+    public let port: Int
+    public let maildir: String
     private let process: Process
     private let logPath: String
 
@@ -22,7 +23,7 @@ final class SMTPTestServer: @unchecked Sendable {
     }
 
     /// Starts the script with `arguments` and waits (at most 20 s) for it to print its port.
-    static func start(_ arguments: [String], in directory: TestDirectory) async throws -> SMTPTestServer {
+    public static func start(_ arguments: [String], in directory: TestDirectory) async throws -> SMTPTestServer {
         guard FileManager.default.isExecutableFile(atPath: self.python) else {
             throw TestToolError(description: "\(self.python) is missing; install Debian's python3 and python3-aiosmtpd")
         }
@@ -59,7 +60,7 @@ final class SMTPTestServer: @unchecked Sendable {
     }
 
     /// A loopback port with no listener, for connection-refused tests.
-    static func freePort(in directory: TestDirectory) async throws -> Int {
+    public static func freePort(in directory: TestDirectory) async throws -> Int {
         let server = try await self.start(["--mode", "free-port"], in: directory)
         server.stop()
         return server.port
@@ -84,7 +85,7 @@ final class SMTPTestServer: @unchecked Sendable {
     ///
     /// SIGKILL rather than `terminate()`: a child started from a dispatch thread inherits that thread's blocked
     /// signal mask, SIGTERM included, and the server keeps no state worth a clean shutdown (files are renamed into place).
-    func stop() {
+    public func stop() {
         Self.kill(self.process)
     }
 
@@ -100,17 +101,17 @@ final class SMTPTestServer: @unchecked Sendable {
     }
 
     /// The messages the server accepted, in order.
-    func messages() throws -> [ReceivedMail] {
+    public func messages() throws -> [ReceivedMail] {
         try self.records(prefix: "messages-")
     }
 
     /// The AUTH attempts the server saw, in order.
-    func authAttempts() throws -> [AuthAttempt] {
+    public func authAttempts() throws -> [AuthAttempt] {
         try self.records(prefix: "auth-")
     }
 
     /// The server's stderr, for failure messages.
-    func log() -> String {
+    public func log() -> String {
         (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
     }
 
@@ -128,35 +129,35 @@ final class SMTPTestServer: @unchecked Sendable {
 }
 
 /// A message as the server stored it; header fields decoded by Python's `email` package.
-struct ReceivedMail: Decodable {
-    var mailFrom: String
-    var rcptTos: [String]
-    var mailOptions: [String]
-    var dataB64: String
-    var tls: Bool
-    var subject: String?
-    var from: String?
-    var to: String?
-    var date: String?
-    var dateEpoch: Double?
-    var messageId: String?
-    var mimeVersion: String?
-    var contentType: String?
-    var defects: [String]?
-    var headerNames: [String]?
-    var text: String?
-    var html: String?
-    var parts: [String]?
-    var parseError: String?
+public struct ReceivedMail: Decodable, Sendable {
+    public var mailFrom: String
+    public var rcptTos: [String]
+    public var mailOptions: [String]
+    public var dataB64: String
+    public var tls: Bool
+    public var subject: String?
+    public var from: String?
+    public var to: String?
+    public var date: String?
+    public var dateEpoch: Double?
+    public var messageId: String?
+    public var mimeVersion: String?
+    public var contentType: String?
+    public var defects: [String]?
+    public var headerNames: [String]?
+    public var text: String?
+    public var html: String?
+    public var parts: [String]?
+    public var parseError: String?
 
     /// The raw DATA bytes as received (after the server removed dot-stuffing).
-    var raw: [UInt8] { Array(Data(base64Encoded: self.dataB64) ?? Data()) }
+    public var raw: [UInt8] { Array(Data(base64Encoded: self.dataB64) ?? Data()) }
 }
 
 /// One AUTH attempt as the server's authenticator saw it.
-struct AuthAttempt: Decodable {
-    var mechanism: String
-    var login: String?
-    var success: Bool
-    var tls: Bool
+public struct AuthAttempt: Decodable, Sendable {
+    public var mechanism: String
+    public var login: String?
+    public var success: Bool
+    public var tls: Bool
 }

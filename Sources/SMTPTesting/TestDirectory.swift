@@ -1,25 +1,27 @@
 import Foundation
 
 /// A temporary directory removed by ``remove()``; every test makes its own.
-struct TestDirectory {
-    let url: URL
+public struct TestDirectory: Sendable {
+    public let url: URL
 
-    init() throws {
+    public init() throws {
         self.url = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.url, withIntermediateDirectories: true)
     }
 
-    func path(_ name: String) -> String {
+    public func path(_ name: String) -> String {
         self.url.appendingPathComponent(name).path
     }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(at: self.url)
     }
 
     /// A self-signed certificate (for `localhost` and 127.0.0.1 by default), made with openssl; returns (certificate, key) paths.
-    func makeCertificate(name: String = "server", subjectAltName: String = "DNS:localhost,IP:127.0.0.1") throws -> (certificate: String, key: String)
-    {
+    public func makeCertificate(
+        name: String = "server",
+        subjectAltName: String = "DNS:localhost,IP:127.0.0.1"
+    ) throws -> (certificate: String, key: String) {
         let certificate = self.path("\(name)-cert.pem")
         let key = self.path("\(name)-key.pem")
         try runTool(
@@ -33,12 +35,13 @@ struct TestDirectory {
     }
 }
 
-struct TestToolError: Error, CustomStringConvertible {
-    var description: String
+public struct TestToolError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Runs a tool to completion; fails the test with a clear message when the tool is missing or fails.
-func runTool(_ executable: String, _ arguments: [String]) throws {
+public func runTool(_ executable: String, _ arguments: [String]) throws {
     guard FileManager.default.isExecutableFile(atPath: executable) else {
         throw TestToolError(description: "\(executable) is missing; install it (Debian package) to run these tests")
     }

@@ -5,8 +5,8 @@ import Foundation
 /// Modes: `smtp` (a real aiosmtpd server with optional STARTTLS, implicit TLS, AUTH PLAIN/LOGIN, scripted 4xx/5xx
 /// replies; each message and AUTH attempt is stored as JSON in `--maildir`), `silent` (accepts TCP, never greets),
 /// `free-port` (prints a loopback port nobody listens on). Prints `PORT n` when ready.
-enum SMTPTestServerScript {
-    static let source = #"""
+public enum SMTPTestServerScript {
+    public static let source = #"""
         import argparse, asyncio, base64, email, email.policy, email.utils, json, os, signal, socket, ssl, sys
 
         # Foundation's Process passes on the launching thread's blocked signals; unblock them so SIGTERM works.
@@ -17,6 +17,7 @@ enum SMTPTestServerScript {
         parser = argparse.ArgumentParser()
         parser.add_argument("--mode", default="smtp", choices=["smtp", "silent", "free-port"])
         parser.add_argument("--maildir")
+        parser.add_argument("--port", type=int, default=0)
         parser.add_argument("--tls-cert")
         parser.add_argument("--tls-key")
         parser.add_argument("--require-starttls", action="store_true")
@@ -127,7 +128,7 @@ enum SMTPTestServerScript {
                 if args.auth_user:
                     kwargs["authenticator"] = authenticator
                 handler = Handler()
-                server = await loop.create_server(lambda: SMTP(handler, **kwargs), "127.0.0.1", 0,
+                server = await loop.create_server(lambda: SMTP(handler, **kwargs), "127.0.0.1", args.port,
                                                   ssl=context() if args.implicit_tls else None)
             print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
             await server.serve_forever()

@@ -1,0 +1,196 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SMTPTesting
+import SekishoStore
+import Testing
+
+@testable import SekishoServer
+
+/// The outbox and the reset flow against a real SMTP server (aiosmtpd).
+@Suite struct MailDeliveryTests {
+    private func environment(smtpPort: Int) async throws -> TestEnvironment {
+        try await TestEnvironment(overrides: [
+            "mail.transport": "smtp", "mail.smtp.host": "127.0.0.1", "mail.smtp.port": String(smtpPort), "mail.smtp.security": "none",
+            "mail.from": "sekisho@example.com",
+        ])
+    }
+
+    private func worker(_ environment: TestEnvironment, store: (any Store)? = nil) -> OutboxWorker {
+        let store = store ?? environment.store
+        let settings = MailSettingsService(
+            store: store,
+            secretBox: environment.dependencies.secretBox,
+            configuration: environment.dependencies.configuration.mail,
+            clock: environment.clock,
+            logger: Logger(label: "test")
+        )
+        return OutboxWorker(
+            store: store,
+            clock: environment.clock,
+            transport: { try await settings.transport() },
+            sender: { try settings.sender() },
+            pollInterval: .milliseconds(10),
+            logger: Logger(label: "test")
+        )
+    }
+
+    /// S8/S9 through real mail: the subject, the link from the received text, used once.
+    @Test func resetMailArrivesWithTheExactSubjectAndItsLinkWorksOnce() async throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let smtp = try await SMTPTestServer.start([], in: directory)
+        defer { smtp.stop() }
+        let environment = try await environment(smtpPort: smtp.port)
+        defer { environment.remove() }
+        let user = try await environment.createUser()
+        try await environment.application().test(.router) { client in
+            var browser = Browser(client)
+            _ = try await environment.signInAndEnroll(&browser)
+            try await browser.get("/")
+            try await browser.post("/logout", [])
+            try await environment.signInToCodePage(&browser)
+            try await browser.post("/login/reset", [])
+            #expect(await worker(environment).runOnce() == 1)
+
+            let received = try smtp.messages()
+            #expect(received.count == 1)
+            let mail = try #require(received.first)
+            #expect(mail.subject == "Two-Factor Authentication Reset")
+            #expect(mail.rcptTos == ["alice@example.com"])
+            let text = try #require(mail.text)
+            let url = try #require(Browser.firstMatch(#"(http://localhost/reset/[A-Za-z0-9_-]{43})"#, in: text))
+            let path = String(url.dropFirst("http://localhost".count))
+
+            var clicker = Browser(client)
+            try await clicker.get(path)
+            #expect(try await clicker.post(path, []).headers[.location] == "/login?reset=1")
+            #expect(try await environment.store.binding(userID: user.id) == nil)
+            try await clicker.get("/login")
+            #expect(try await clicker.post(path, []).status == .notFound)
+
+            // The notice of the reset goes out too.
+            #expect(await worker(environment).runOnce() == 1)
+            #expect(try smtp.messages().last?.subject?.contains("Two-factor authentication was reset") == true)
+        }
+    }
+
+    /// Nothing acknowledged is lost: with no server at all the mail waits, survives a restart,
+    /// and arrives exactly once when the server is there.
+    @Test func mailWaitsForAServerThatIsDownAndArrivesOnceItStarts() async throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let port = try await SMTPTestServer.freePort(in: directory)
+        let environment = try await environment(smtpPort: port)
+        defer { environment.remove() }
+        _ = try await environment.store.enqueueMail(
+            NewOutboxMail(recipient: "a@example.com", subject: "Queued", textBody: "Body"),
+            at: environment.clock.now()
+        )
+
+        #expect(await worker(environment).runOnce() == 1)
+        let waiting = try #require(try await environment.store.outboxMails(limit: 1).first)
+        #expect(waiting.sentAt == nil && waiting.failedAt == nil && waiting.lastError != nil)
+
+        // Restart: a new store on the same file and a new worker; then the server comes up.
+        let reopened = try SQLiteStore(path: environment.dependencies.configuration.databasePath)
+        let smtp = try await SMTPTestServer.start(["--port", String(port)], in: directory)
+        defer { smtp.stop() }
+        environment.clock.advance(by: 61)
+        #expect(await worker(environment, store: reopened).runOnce() == 1)
+        environment.clock.advance(by: 3600)
+        #expect(await worker(environment, store: reopened).runOnce() == 0)
+        #expect(try smtp.messages().map(\.subject) == ["Queued"])
+    }
+
+    @Test func serverThatSays451FirstGetsTheMailOnce() async throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let smtp = try await SMTPTestServer.start(["--fail-first", "1", "--fail-code", "451"], in: directory)
+        defer { smtp.stop() }
+        let environment = try await environment(smtpPort: smtp.port)
+        defer { environment.remove() }
+        _ = try await environment.store.enqueueMail(
+            NewOutboxMail(recipient: "a@example.com", subject: "Retry me", textBody: "Body"),
+            at: environment.clock.now()
+        )
+        #expect(await worker(environment).runOnce() == 1)
+        #expect(try smtp.messages().isEmpty)
+        #expect(try await environment.store.outboxMails(limit: 1).first?.lastError?.contains("451") == true)
+        environment.clock.advance(by: 60)
+        #expect(await worker(environment).runOnce() == 1)
+        #expect(try smtp.messages().map(\.subject) == ["Retry me"])
+    }
+
+    @Test func serverThatSays550RecordsAPermanentFailure() async throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let smtp = try await SMTPTestServer.start(["--reject", "550"], in: directory)
+        defer { smtp.stop() }
+        let environment = try await environment(smtpPort: smtp.port)
+        defer { environment.remove() }
+        _ = try await environment.store.enqueueMail(
+            NewOutboxMail(recipient: "a@example.com", subject: "Nope", textBody: "Body"),
+            at: environment.clock.now()
+        )
+        #expect(await worker(environment).runOnce() == 1)
+        let mail = try #require(try await environment.store.outboxMails(limit: 1).first)
+        #expect(mail.failedAt != nil && mail.lastError?.contains("550") == true)
+        environment.clock.advance(by: 3600)
+        #expect(await worker(environment).runOnce() == 0)
+    }
+
+    @Test func headerWithALineBreakIsNeverSent() async throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let smtp = try await SMTPTestServer.start([], in: directory)
+        defer { smtp.stop() }
+        let environment = try await environment(smtpPort: smtp.port)
+        defer { environment.remove() }
+        _ = try await environment.store.enqueueMail(
+            NewOutboxMail(recipient: "a@example.com", subject: "Hi\r\nBcc: victim@example.com", textBody: "Body"),
+            at: environment.clock.now()
+        )
+        _ = try await environment.store.enqueueMail(
+            NewOutboxMail(recipient: "a@example.com\r\nRCPT TO:<victim@example.com>", subject: "Hi", textBody: "Body"),
+            at: environment.clock.now()
+        )
+        #expect(await worker(environment).runOnce() == 2)
+        #expect(try smtp.messages().isEmpty)
+        #expect(try await environment.store.outboxMails(limit: 5).allSatisfy { $0.failedAt != nil })
+    }
+
+    @Test func administratorsSMTPSettingsWinAndThePasswordIsStoredSealed() async throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let smtp = try await SMTPTestServer.start(["--auth-user", "mailer", "--auth-pass", "s3cret pass"], in: directory)
+        defer { smtp.stop() }
+        let environment = try await TestEnvironment(overrides: ["mail.transport": "smtp", "mail.from": "sekisho@example.com"])
+        defer { environment.remove() }
+        let settings = MailSettingsService(
+            store: environment.store,
+            secretBox: environment.dependencies.secretBox,
+            configuration: environment.dependencies.configuration.mail,
+            clock: environment.clock,
+            logger: Logger(label: "test")
+        )
+        #expect(try await settings.isConfigured() == false)
+        try await settings.save(
+            SMTPSettings(host: "127.0.0.1", port: smtp.port, security: .none, username: "mailer", allowPlaintextAuth: true),
+            password: "s3cret pass",
+            effects: .none
+        )
+        #expect(try await settings.isConfigured())
+        let stored = try #require(try await environment.store.setting(MailSettingsService.settingKey))
+        #expect(!stored.contains("s3cret"))
+        _ = try await environment.store.enqueueMail(
+            NewOutboxMail(recipient: "a@example.com", subject: "Authenticated", textBody: "Body"),
+            at: environment.clock.now()
+        )
+        #expect(await worker(environment).runOnce() == 1)
+        #expect(try smtp.messages().map(\.subject) == ["Authenticated"])
+        #expect(try smtp.authAttempts().map(\.success) == [true])
+    }
+}
