@@ -20,6 +20,14 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
     if configuration.mail.transport == .file, try await services.mailSettings.smtpSettings() == nil {
         logger.notice("mail goes to .eml files in \(configuration.mail.directory) (development transport); configure SMTP for real delivery")
     }
+    let base =
+        configuration.server.publicURL.map { $0.absoluteString.hasSuffix("/") ? String($0.absoluteString.dropLast()) : $0.absoluteString }
+        ?? "http://\(configuration.server.host == "0.0.0.0" ? "127.0.0.1" : configuration.server.host):\(configuration.server.port)"
+    if let link = try await services.setup.linkIfNeeded(base: base) {
+        // Printed as well as logged: the operator starting Sekisho the first time is looking at the terminal.
+        print("No users yet. Create the first administrator within one hour at:\n  \(link)")
+        logger.notice("no users yet: first-administrator setup link created (valid 1 hour, printed on standard output)")
+    }
     app.addServices(services.outboxWorker(logger: logger))
     return app
 }
@@ -36,22 +44,28 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
         FileMiddleware("\(configuration.server.publicDirectory)/static", urlBasePath: "/static", searchForIndexHtml: false)
     }
     HealthRoutes(store: dependencies.store).register(on: router)
+    // forward auth (helper)
+    ForwardAuthRoutes(service: services.forwardAuth).register(on: router)
 
-    let expectedOrigin = configuration.server.publicURL.map { url in
-        "\(url.scheme ?? "https")://\(url.host ?? "")" + (url.port.map { ":\($0)" } ?? "")
-    }
     let pages = router.group().add(
         middleware: WebMiddleware(
             csrf: services.csrf,
             sessions: services.sessions,
-            expectedOrigin: expectedOrigin?.lowercased(),
+            expectedOrigin: services.expectedOrigin,
             maxBodyBytes: configuration.server.maxBodyBytes
         )
     )
     LoginRoutes(services: services).register(on: pages)
+    SetupRoutes(services: services).register(on: pages)
     let secondFactor = pages.group("/login", context: SecondFactorContext.self)
     SecondFactorRoutes(services: services).register(on: secondFactor)
     ResetRoutes(services: services).register(secondFactor: secondFactor, pages: pages)
     DashboardRoutes(services: services).register(on: pages.group(context: SignedInContext.self))
+    AdminAPIRoutes(services: services).register(on: router)
+    let admin = pages.group(context: AdminContext.self)
+    AdminUserRoutes(services: services).register(on: admin)
+    AdminMailRoutes(services: services).register(on: admin)
+    AdminAuditRoutes(services: services).register(on: admin)
+    AdminSystemRoutes(services: services).register(on: admin)
     return router
 }

@@ -17,6 +17,11 @@ struct Services: Sendable {
     let account: AccountService
     let reset: ResetLinkService
     let mailSettings: MailSettingsService
+    let admin: AdminService
+    let setup: SetupService
+    // forward auth (helper)
+    let returnPath: ReturnPath
+    let forwardAuth: ForwardAuthService
 
     static func build(_ dependencies: Dependencies, logger: Logger) async throws -> Services {
         let configuration = dependencies.configuration
@@ -26,13 +31,15 @@ struct Services: Sendable {
         let box = dependencies.secretBox
         let limiter = AttemptLimiter(store: store, clock: clock, settings: configuration.lockout)
         let notices = NoticeMails(localizer: renderer.localizer, clock: clock)
+        let sessions = SessionService(store: store, clock: clock, settings: configuration.session, secureCookies: configuration.server.isHTTPS)
+        let mailSettings = MailSettingsService(store: store, secretBox: box, configuration: configuration.mail, clock: clock, logger: logger)
         // Verified for unknown users so that they cost the same Argon2id work as known ones.
         let dummyHash = try await dependencies.hasher.hash(OpaqueToken.generate().value)
         return Services(
             dependencies: dependencies,
             renderer: renderer,
             csrf: CSRFProtection(secretBox: box),
-            sessions: SessionService(store: store, clock: clock, settings: configuration.session, secureCookies: configuration.server.isHTTPS),
+            sessions: sessions,
             limiter: limiter,
             notices: notices,
             login: LoginService(store: store, hasher: dependencies.hasher, limiter: limiter, clock: clock, dummyHash: dummyHash),
@@ -63,7 +70,30 @@ struct Services: Sendable {
                 allowedHosts: configuration.server.allowedHosts,
                 logger: logger
             ),
-            mailSettings: MailSettingsService(store: store, secretBox: box, configuration: configuration.mail, clock: clock, logger: logger)
+            mailSettings: mailSettings,
+            admin: AdminService(
+                store: store,
+                hasher: dependencies.hasher,
+                clock: clock,
+                users: dependencies.userService,
+                mailSettings: mailSettings,
+                notices: notices
+            ),
+            setup: SetupService(
+                store: store,
+                hasher: dependencies.hasher,
+                clock: clock,
+                policy: dependencies.passwordPolicy,
+                mailSettings: mailSettings
+            ),
+            // forward auth (helper)
+            returnPath: ReturnPath(allowedDomains: configuration.forwardAuth.allowedDomains),
+            forwardAuth: ForwardAuthService(
+                sessions: sessions,
+                rules: configuration.forwardAuth.rules,
+                trustedProxies: configuration.server.trustedProxies,
+                publicURL: configuration.server.publicURL
+            )
         )
     }
 
@@ -78,6 +108,13 @@ struct Services: Sendable {
             pollInterval: pollInterval,
             logger: logger
         )
+    }
+
+    /// The origin of our pages when a public URL is configured (for the Origin checks).
+    var expectedOrigin: String? {
+        dependencies.configuration.server.publicURL.map { url in
+            ("\(url.scheme ?? "https")://\(url.host ?? "")" + (url.port.map { ":\($0)" } ?? "")).lowercased()
+        }
     }
 
     var store: any Store { dependencies.store }

@@ -5,7 +5,9 @@ import Foundation
 ///
 /// Rules that must hold across processes (replay guard, single-use codes and tokens) are single
 /// conditional statements in the implementations, never read-then-write in Swift.
-public protocol Store: UserStore, SecondFactorStore, SessionStore, AttemptStore, OutboxStore, AuditStore, SettingStore, ResetTokenStore {
+public protocol Store: UserStore, SecondFactorStore, SessionStore, AttemptStore, OutboxStore, AuditStore, SettingStore, ResetTokenStore,
+    AdminTokenStore
+{
     /// Creates or upgrades the schema; safe to run on an already migrated database.
     func migrate() async throws
     /// Answers when the database can be read (for `/readyz`).
@@ -22,6 +24,24 @@ public protocol UserStore: Sendable {
     func updatePasswordHash(userID: Int64, hash: String, at now: Date, effects: SideEffects) async throws
     func setTwoFactorEnabled(userID: Int64, enabled: Bool, at now: Date, effects: SideEffects) async throws
     func recordSignIn(userID: Int64, at now: Date, effects: SideEffects) async throws
+    /// Users whose user ID, name or mail address contains `search` (case-insensitive), by user ID.
+    func listUsers(search: String?, limit: Int, offset: Int, at now: Date) async throws -> [UserSummary]
+    func countUsers(search: String?) async throws -> Int
+    func countAdmins() async throws -> Int
+    /// Changes name, mail, role and the two-factor switch. Refuses (returns false) to remove the
+    /// last administrator, checked in the same transaction.
+    func updateProfile(
+        userID: Int64,
+        displayName: String,
+        email: String,
+        role: User.Role,
+        twoFactorEnabled: Bool,
+        at now: Date,
+        effects: SideEffects
+    )
+        async throws -> Bool
+    /// Deletes the user with everything that belongs to them; refuses the last administrator.
+    func deleteUser(userID: Int64, at now: Date, effects: SideEffects) async throws -> Bool
 }
 
 public protocol SecondFactorStore: Sendable {
@@ -106,4 +126,15 @@ public protocol ResetTokenStore: Sendable {
     /// usable (unknown, used, expired) — for exactly one of any number of concurrent callers. The
     /// token fixes the user, so the caller builds the notice mail from `resetTokenUser` first.
     func consumeResetToken(hash: String, at now: Date, effects: SideEffects) async throws -> Int64?
+}
+
+public protocol AdminTokenStore: Sendable {
+    func createSetupToken(hash: String, at now: Date, expiresAt: Date) async throws
+    /// Uses the setup token and creates the first administrator in one transaction; nil when the
+    /// token is not usable or users exist already.
+    func consumeSetupToken(hash: String, creating user: NewUser, at now: Date, effects: SideEffects) async throws -> User?
+    func setupTokenIsUsable(hash: String, at now: Date) async throws -> Bool
+    func createAPIToken(hash: String, name: String, userID: Int64, at now: Date, effects: SideEffects) async throws
+    /// The user an API token acts for; records its use.
+    func apiTokenUser(hash: String, at now: Date) async throws -> User?
 }

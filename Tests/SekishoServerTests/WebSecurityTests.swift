@@ -48,6 +48,21 @@ import Testing
                 headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]
             )
             #expect(crossSite.status == .forbidden)
+            let sameSite = try await browser.post(
+                "/login",
+                [("username", "bob"), ("password", "correct horse battery")],
+                headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-site"]
+            )
+            #expect(sameSite.status == .forbidden)
+            // A referrer-less browser sends "Origin: null" for its own forms: Sec-Fetch-Site vouches for them.
+            browser.origin = "null"
+            #expect(try await browser.post("/login", [("username", "bob"), ("password", "wrong")]).status == .forbidden)
+            let ownForm = try await browser.post(
+                "/login",
+                [("username", "bob"), ("password", "wrong")],
+                headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-origin"]
+            )
+            #expect(ownForm.status == .ok)
             browser.origin = "http://localhost"
             #expect(try await browser.post("/login", [("username", "bob"), ("password", "correct horse battery")]).status == .seeOther)
         }

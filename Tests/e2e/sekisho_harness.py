@@ -54,6 +54,15 @@ def find_binary() -> Path:
     return path
 
 
+def child_environment() -> dict[str, str]:
+    """The environment for sekisho processes, without any SEKISHO_* variable.
+
+    sekisho refuses unknown SEKISHO_* variables (SEKISHO_BIN is the harness's own), and a
+    developer's SEKISHO_SERVER_PORT or SEKISHO_CONFIG must not change what the test runs against.
+    """
+    return {key: value for key, value in os.environ.items() if not key.startswith("SEKISHO_")}
+
+
 def require_tool(name: str) -> str:
     """Absolute path of an external tool; fails loudly (never skips) when it is missing."""
     path = shutil.which(name)
@@ -131,7 +140,8 @@ class SekishoServer:
                 "--set", "clock.check=false",
                 "--set", f"server.public_directory={REPO_ROOT / 'Public'}",
             ],
-            cwd=REPO_ROOT, stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=REPO_ROOT, env=child_environment(),
+            stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + HEALTH_TIMEOUT
         last_problem = "no answer yet"
@@ -183,7 +193,8 @@ class SekishoServer:
             command.append("--admin")
         command += ["--data-dir", str(self.data_dir)]
         result = subprocess.run(
-            command, input=password + "\n", cwd=REPO_ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT,
+            command, input=password + "\n", cwd=REPO_ROOT, env=child_environment(),
+            capture_output=True, text=True, timeout=CLI_TIMEOUT,
         )
         if result.returncode != 0:
             raise AssertionError(

@@ -14,6 +14,7 @@ public struct SekishoConfiguration: Sendable {
     public var totp: TOTPSettings
     public var password: PasswordSettings
     public var session: SessionSettings
+    public var forwardAuth: ForwardAuthSettings
     public var lockout: LockoutSettings
     public var clock: ClockSettings
     public var logLevel: Logger.Level
@@ -25,6 +26,8 @@ public struct SekishoConfiguration: Sendable {
         public var allowedHosts: [String]
         public var maxBodyBytes: Int
         public var publicDirectory: String
+        /// Peers whose forwarded headers (client address, original URL) are believed; empty: none.
+        public var trustedProxies: [CIDR]
         /// Cookies get `Secure` when the public URL is https.
         public var isHTTPS: Bool { publicURL?.scheme == "https" }
     }
@@ -63,6 +66,13 @@ public struct SekishoConfiguration: Sendable {
         public var cookieDomain: String?
         /// "Password accepted, waiting for the code" lasts this long (SPEC §2).
         public let pendingTimeout: TimeInterval = 300
+    }
+
+    public struct ForwardAuthSettings: Sendable {
+        /// `rd` may name these hosts and their sub-domains (lower case).
+        public var allowedDomains: [String]
+        /// First match wins; none matching means `signed_in`.
+        public var rules: [ForwardAuthRule]
     }
 
     public struct LockoutSettings: Sendable {

@@ -31,7 +31,16 @@ struct SettingsParser {
                 publicURL: publicURL,
                 allowedHosts: try list("server.allowed_hosts").map { $0.lowercased() },
                 maxBodyBytes: try int("server.max_body_bytes", in: 1024...(16 << 20)),
-                publicDirectory: try string("server.public_directory")
+                publicDirectory: try string("server.public_directory"),
+                trustedProxies: try optionalList("server.trusted_proxies").map { text throws(ConfigurationError) -> CIDR in
+                    guard let range = CIDR(text) else {
+                        throw ConfigurationError(
+                            key: "server.trusted_proxies",
+                            "expected an address or CIDR range such as 10.0.0.0/8 or fd00::/8, got '\(text)'"
+                        )
+                    }
+                    return range
+                }
             ),
             dataDirectory: dataDirectory,
             databasePath: try optionalString("database.path") ?? "\(dataDirectory)/sekisho.sqlite",
@@ -62,6 +71,16 @@ struct SettingsParser {
                 idleTimeout: TimeInterval(try int("session.idle_timeout", in: 60...(30 * 86400))),
                 absoluteTimeout: TimeInterval(try int("session.absolute_timeout", in: 300...(90 * 86400))),
                 cookieDomain: try optionalString("session.cookie_domain")
+            ),
+            forwardAuth: .init(
+                allowedDomains: try optionalList("forward_auth.allowed_domains").map { text throws(ConfigurationError) -> String in
+                    let domain = text.lowercased().hasPrefix("*.") ? String(text.lowercased().dropFirst(2)) : text.lowercased()
+                    guard ForwardAuthRule.isHostName(domain) else {
+                        throw ConfigurationError(key: "forward_auth.allowed_domains", "expected a domain such as example.com, got '\(text)'")
+                    }
+                    return domain
+                },
+                rules: try optionalList("forward_auth.rules").map { text throws(ConfigurationError) in try ForwardAuthRule(text) }
             ),
             lockout: .init(
                 freeFailures: try int("lockout.free_failures", in: 1...100),
@@ -105,6 +124,16 @@ struct SettingsParser {
         let trimmed = items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !trimmed.isEmpty else { throw ConfigurationError(key: key, "must list at least one value") }
         return trimmed
+    }
+
+    /// A list that may be empty (its key has no default).
+    private func optionalList(_ key: String) throws(ConfigurationError) -> [String] {
+        // A YAML list, or one comma-separated string (environment variables, flags).
+        var items = reader.stringArray(forKey: ConfigKey(key)) ?? []
+        if items.isEmpty, let text = try optionalString(key) {
+            items = text.split(separator: ",").map(String.init)
+        }
+        return items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     private func optionalInt(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {

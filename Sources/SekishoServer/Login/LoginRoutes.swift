@@ -21,6 +21,8 @@ struct LoginRoutes {
             page = page.with(.notice, "login.expired")
         } else if request.uri.queryParameters["reset"] != nil {
             page = page.with(.success, "reset.done")
+        } else if request.uri.queryParameters["setup"] != nil {
+            page = page.with(.success, "setup.done")
         }
         return services.renderer.render(page, web: context.web, path: "/login")
     }

@@ -87,3 +87,27 @@ struct MailSettingsService: Sendable {
         )
     }
 }
+
+extension MailSettingsService {
+    /// Sends a test mail at once (not through the outbox) and returns the server's reply; throws
+    /// with the server's reply when it fails, for the administrator to read.
+    func sendTestMail(to recipient: String) async throws -> String {
+        let message = MailMessage(
+            from: try sender(),
+            to: [try MailAddress(address: recipient)],
+            subject: "Sekisho test mail / テストメール",
+            textBody: "This is a test mail from Sekisho. Mail delivery works.\n\nSekishoからのテストメールです。メールの送信は正常です。\n",
+            date: clock.now()
+        )
+        return try await transport().deliver(message)
+    }
+
+    /// One line for the system page: where mail goes now.
+    func transportSummary() async throws -> String {
+        do {
+            return try await transport().summary
+        } catch {
+            return "not configured (\(error))"
+        }
+    }
+}

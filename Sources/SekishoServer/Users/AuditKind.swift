@@ -1,5 +1,5 @@
 /// The kinds of audit events; stable names, because operators filter by them.
-enum AuditKind: String {
+enum AuditKind: String, CaseIterable {
     case signIn = "sign_in"
     case signInFailed = "sign_in_failed"
     case lockout
@@ -14,4 +14,11 @@ enum AuditKind: String {
     case userCreated = "user_created"
     case resetRequested = "reset_requested"
     case resetCompleted = "reset_completed"
+    case userUpdated = "user_updated"
+    case userDeleted = "user_deleted"
+    case bindingResetByAdmin = "binding_reset_by_admin"
+    case unlocked = "unlocked"
+    case mailSettingsChanged = "mail_settings_changed"
+    case apiTokenCreated = "api_token_created"
+    case setupCompleted = "setup_completed"
 }

@@ -8,8 +8,29 @@ enum SQLiteMigrations {
         migrator.registerMigration("v1-initial-schema") { db in
             try db.execute(sql: initialSchema)
         }
+        migrator.registerMigration("v2-admin-tokens") { db in
+            try db.execute(sql: adminTokens)
+        }
         return migrator
     }
+
+    /// The one-time link that creates the first administrator, and API tokens for scripts.
+    private static let adminTokens = """
+        CREATE TABLE setup_token (
+            token_hash TEXT PRIMARY KEY,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used_at REAL
+        );
+
+        CREATE TABLE api_token (
+            token_hash TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            last_used_at REAL
+        );
+        """
 
     // Times are REAL seconds since 1970 so that comparisons are plain numeric ones in SQLite and
     // PostgreSQL alike.

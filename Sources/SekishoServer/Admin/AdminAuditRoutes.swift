@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import SekishoStore
+
+/// `/admin/audit`: who did what, to whom, when and from where; filtered by user and kind.
+struct AdminAuditRoutes {
+    static let pageSize = 50
+    let services: Services
+
+    func register(on group: RouterGroup<AdminContext>) {
+        group.get("/admin/audit", use: show)
+    }
+
+    func show(_ request: Request, context: AdminContext) async throws -> Response {
+        let store = services.store
+        let username = request.uri.queryParameters["user"].map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+        let kind = request.uri.queryParameters["kind"].map(String.init) ?? ""
+        let page = max(1, request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1)
+        var userID: Int64?
+        if !username.isEmpty {
+            // An unknown name matches nothing rather than everything.
+            userID = try await store.user(username: UserName.normalize(username))?.id ?? -1
+        }
+        let events = try await store.auditEvents(
+            userID: userID,
+            kind: kind.isEmpty ? nil : kind,
+            limit: Self.pageSize + 1,
+            offset: (page - 1) * Self.pageSize
+        )
+        let query = "&user=\(username.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&kind=\(kind)"
+        let values: [String: Any] = [
+            "user": username,
+            "kinds": AuditKind.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == kind] },
+            "events": events.prefix(Self.pageSize).map { event in
+                [
+                    "at": NoticeMails.timestamp(event.at), "kind": event.kind, "username": event.username ?? "",
+                    "actor": event.actorUserID.map { "#\($0)" } ?? "", "address": event.clientAddress ?? "", "detail": event.detail,
+                ]
+            },
+            "previous": page > 1 ? "/admin/audit?page=\(page - 1)\(query)" : "",
+            "next": events.count > Self.pageSize ? "/admin/audit?page=\(page + 1)\(query)" : "",
+        ]
+        return services.renderer.render(Page("admin-audit", title: "admin.audit_title", values: values), web: context.web, path: "/admin/audit")
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import SMTPClient
+import SekishoStore
+
+/// `/admin/mail`: the SMTP settings (password stored sealed, never shown back) and a test mail
+/// that reports the server's reply.
+struct AdminMailRoutes {
+    let services: Services
+
+    func register(on group: RouterGroup<AdminContext>) {
+        group.get("/admin/mail", use: show)
+        group.post("/admin/mail", use: save)
+        group.post("/admin/mail/test", use: sendTest)
+    }
+
+    func show(_ request: Request, context: AdminContext) async throws -> Response {
+        try await page(context: context, message: request.uri.queryParameters["saved"] != nil ? (.success, "admin.saved") : nil)
+    }
+
+    func save(_ request: Request, context: AdminContext) async throws -> Response {
+        let form = context.web.form
+        let host = (form["host"] ?? "").trimmingCharacters(in: .whitespaces)
+        let security = SMTPSettings.Security(rawValue: form["security"] ?? "") ?? .starttls
+        guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || ".-:".contains($0) }) else {
+            return try await page(context: context, message: (.error, "admin.mail_bad_host"))
+        }
+        guard let port = Int(form["port"] ?? ""), (1...65535).contains(port) else {
+            return try await page(context: context, message: (.error, "admin.mail_bad_port"))
+        }
+        let username = form["username"].flatMap { $0.isEmpty ? nil : $0 }
+        let caFile = form["ca_file"].flatMap { $0.isEmpty ? nil : $0 }
+        let settings = SMTPSettings(
+            host: host,
+            port: port,
+            security: security,
+            username: username,
+            caFile: caFile,
+            allowPlaintextAuth: form["allow_plaintext_auth"] != nil
+        )
+        let password = form["password"].flatMap { $0.isEmpty ? nil : $0 }
+        let audit = NewAuditEvent(
+            kind: AuditKind.mailSettingsChanged.rawValue,
+            actorUserID: context.session.user.id,
+            clientAddress: context.peerAddress,
+            detail: "\(host):\(port) \(security.rawValue)"
+        )
+        try await services.mailSettings.save(settings, password: password, effects: SideEffects(audit: [audit]))
+        return Redirect.response(to: "/admin/mail?saved=1")
+    }
+
+    func sendTest(_ request: Request, context: AdminContext) async throws -> Response {
+        let recipient = context.web.form["recipient"].flatMap { $0.isEmpty ? nil : $0 } ?? context.session.user.email
+        do {
+            let reply = try await services.mailSettings.sendTestMail(to: recipient)
+            return try await page(
+                context: context,
+                message: (.success, services.renderer.localizer.text("admin.mail_test_sent", context.web.language) + " " + reply)
+            )
+        } catch {
+            return try await page(
+                context: context,
+                message: (.error, services.renderer.localizer.text("admin.mail_test_failed", context.web.language) + " \(error)")
+            )
+        }
+    }
+
+    private func page(context: AdminContext, message: (Page.MessageKind, String)?) async throws -> Response {
+        let settings = try await services.mailSettings.smtpSettings()
+        let security = settings?.security ?? .starttls
+        var page = Page(
+            "admin-mail",
+            title: "admin.mail_title",
+            values: [
+                "host": settings?.host ?? "", "port": settings?.port ?? 587, "username": settings?.username ?? "",
+                "passwordSet": settings?.sealedPassword != nil, "caFile": settings?.caFile ?? "",
+                "allowPlaintext": settings?.allowPlaintextAuth ?? false,
+                "security_none": security == .none, "security_starttls": security == .starttls, "security_tls": security == .tls,
+                "from": services.dependencies.configuration.mail.from, "transport": try await services.mailSettings.transportSummary(),
+                "adminEmail": context.session.user.email,
+            ]
+        )
+        if let message { page = page.with(message.0, message.1) }
+        return services.renderer.render(page, web: context.web, path: "/admin/mail")
+    }
+}

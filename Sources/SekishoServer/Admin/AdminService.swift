@@ -1,0 +1,167 @@
+import Foundation
+import SekishoCore
+import SekishoStore
+
+/// The rules of managing accounts, shared by the admin pages, the JSON API and the console.
+///
+/// `actor` is the administrator acting (nil at the console, where the operator already has the
+/// machine). Sensitive changes to others — role, password, two-factor, deletion — need an
+/// administrator who proved their password within the last 15 minutes, or proves it now.
+struct AdminService: Sendable {
+    static let recentAuthentication: TimeInterval = 15 * 60
+
+    let store: any Store
+    let hasher: any PasswordHasher
+    let clock: any WallClock
+    let users: UserService
+    let mailSettings: MailSettingsService
+    let notices: NoticeMails
+
+    /// Who acts, and how recently they proved their password.
+    struct Actor: Sendable {
+        let user: User
+        let authenticatedAt: Date
+        let clientAddress: String
+        /// API tokens are made at the console; they act without a password to re-enter.
+        let isToken: Bool
+    }
+
+    enum Refusal: Error, Equatable {
+        /// S2: two-factor needs mail delivery, for reset links.
+        case mailNotConfigured
+        case lastAdministrator
+        case recentPasswordNeeded
+        case wrongPassword
+        case invalid(String)
+        case notFound
+    }
+
+    struct ProfileChange: Sendable {
+        var displayName: String
+        var email: String
+        var role: User.Role
+        var twoFactorEnabled: Bool
+        /// A new password for the user, or nil to keep it.
+        var newPassword: String?
+    }
+
+    func user(id: Int64) async throws -> User {
+        guard let user = try await store.user(id: id) else { throw Refusal.notFound }
+        return user
+    }
+
+    func create(
+        username: String,
+        displayName: String,
+        email: String,
+        role: User.Role,
+        password: String,
+        twoFactorEnabled: Bool,
+        actor: Actor?
+    ) async throws -> User {
+        if twoFactorEnabled { try await requireMail() }
+        do {
+            return try await users.create(
+                username: username,
+                displayName: displayName,
+                email: email,
+                role: role,
+                password: password,
+                twoFactorEnabled: twoFactorEnabled,
+                actorUserID: actor?.user.id,
+                clientAddress: actor?.clientAddress
+            )
+        } catch let refusal as UserService.Refusal {
+            throw Refusal.invalid(refusal.description)
+        }
+    }
+
+    func update(_ target: User, to change: ProfileChange, actor: Actor?, password: String?) async throws {
+        let sensitive = change.role != target.role || change.twoFactorEnabled != target.twoFactorEnabled || change.newPassword != nil
+        if sensitive, let actor, actor.user.id != target.id || change.newPassword != nil {
+            try await requireRecentAuthentication(actor, password: password)
+        }
+        if change.twoFactorEnabled, !target.twoFactorEnabled { try await requireMail() }
+        let email = change.email.trimmingCharacters(in: .whitespaces)
+        guard UserService.isPlausibleAddress(email) else { throw Refusal.invalid("'\(change.email)' is not a mail address") }
+        let name = change.displayName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard name.count <= 200, !name.contains(where: \.isNewline) else { throw Refusal.invalid("the name is too long or has line breaks") }
+        var newHash: String?
+        if let newPassword = change.newPassword {
+            do {
+                try users.policy.check(newPassword, username: target.username)
+            } catch {
+                throw Refusal.invalid(UserService.explain(error))
+            }
+            newHash = try await hasher.hash(newPassword)
+        }
+        let now = clock.now()
+        let changed = [
+            name != target.displayName ? "name" : nil, email != target.email ? "email" : nil,
+            change.role != target.role ? "role=\(change.role.rawValue)" : nil,
+            change.twoFactorEnabled != target.twoFactorEnabled ? "two_factor=\(change.twoFactorEnabled ? "on" : "off")" : nil,
+            newHash != nil ? "password" : nil,
+        ].compactMap { $0 }.joined(separator: ",")
+        let effects = SideEffects(audit: [audit(.userUpdated, target, actor, detail: changed)])
+        guard
+            try await store.updateProfile(
+                userID: target.id,
+                displayName: name,
+                email: email,
+                role: change.role,
+                twoFactorEnabled: change.twoFactorEnabled,
+                at: now,
+                effects: effects
+            )
+        else { throw Refusal.lastAdministrator }
+        if let newHash {
+            try await store.updatePasswordHash(
+                userID: target.id,
+                hash: newHash,
+                at: now,
+                effects: SideEffects(mails: [notices.mail(.passwordChanged, to: target)])
+            )
+            // Whoever knew the old password is out.
+            try await store.deleteSessions(userID: target.id, keeping: nil)
+        }
+    }
+
+    func delete(_ target: User, actor: Actor?, password: String?) async throws {
+        if let actor { try await requireRecentAuthentication(actor, password: password) }
+        guard try await store.deleteUser(userID: target.id, at: clock.now(), effects: SideEffects(audit: [audit(.userDeleted, target, actor)])) else {
+            throw Refusal.lastAdministrator
+        }
+    }
+
+    /// Removes the authenticator (S10: the way back for someone who lost everything).
+    func resetBinding(_ target: User, actor: Actor?) async throws {
+        let effects = SideEffects(mails: [notices.mail(.bindingReset, to: target)], audit: [audit(.bindingResetByAdmin, target, actor)])
+        try await store.removeBinding(userID: target.id, at: clock.now(), effects: effects)
+    }
+
+    func unlock(_ target: User, actor: Actor?) async throws {
+        try await store.clearFailures(scope: .account, key: target.username)
+        try await store.appendAudit(audit(.unlocked, target, actor), at: clock.now())
+    }
+
+    func requireMail() async throws {
+        guard try await mailSettings.isConfigured() else { throw Refusal.mailNotConfigured }
+    }
+
+    func requireRecentAuthentication(_ actor: Actor, password: String?) async throws {
+        guard !actor.isToken, clock.now().timeIntervalSince(actor.authenticatedAt) > Self.recentAuthentication else { return }
+        guard let password, !password.isEmpty else { throw Refusal.recentPasswordNeeded }
+        guard try await hasher.verify(password, against: actor.user.passwordHash) else { throw Refusal.wrongPassword }
+    }
+
+    private func audit(_ kind: AuditKind, _ target: User, _ actor: Actor?, detail: String = "") -> NewAuditEvent {
+        NewAuditEvent(
+            kind: kind.rawValue,
+            actorUserID: actor?.user.id,
+            subjectUserID: target.id,
+            username: target.username,
+            clientAddress: actor?.clientAddress ?? "console",
+            detail: detail
+        )
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import Hummingbird
+import SekishoStore
+
+/// `/admin/system`: version, database, where mail goes and the state of its queue.
+struct AdminSystemRoutes {
+    let services: Services
+
+    func register(on group: RouterGroup<AdminContext>) {
+        group.get("/admin/system", use: show)
+    }
+
+    func show(_ request: Request, context: AdminContext) async throws -> Response {
+        let mails = try await services.store.outboxMails(limit: 500)
+        let waiting = mails.filter { $0.sentAt == nil && $0.failedAt == nil }
+        let failed = mails.filter { $0.failedAt != nil }
+        let problems = (waiting.filter { $0.lastError != nil } + failed).prefix(10).map { mail in
+            [
+                "id": mail.id, "recipient": mail.recipient, "subject": mail.subject, "error": mail.lastError ?? "",
+                "state": mail.failedAt != nil ? "failed" : "retrying", "attempts": mail.attempts,
+            ] as [String: Any]
+        }
+        let values: [String: Any] = [
+            "version": SekishoVersion.current,
+            "database": services.store.location,
+            "transport": try await services.mailSettings.transportSummary(),
+            "waiting": waiting.count,
+            "failed": failed.count,
+            "problems": problems,
+        ]
+        return services.renderer.render(Page("admin-system", title: "admin.system_title", values: values), web: context.web, path: "/admin/system")
+    }
+}

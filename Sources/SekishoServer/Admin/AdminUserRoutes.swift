@@ -1,0 +1,165 @@
+import Foundation
+import Hummingbird
+import SekishoStore
+
+/// `/admin/users`: list, create, edit, delete, reset the authenticator, unlock.
+struct AdminUserRoutes {
+    static let pageSize = 25
+    let services: Services
+    var admin: AdminService { services.admin }
+
+    func register(on group: RouterGroup<AdminContext>) {
+        group.get("/admin", use: { _, _ in Redirect.response(to: "/admin/users") })
+        group.get("/admin/users", use: list)
+        group.get("/admin/users/new", use: showNew)
+        group.post("/admin/users/new", use: create)
+        group.get("/admin/users/{id}", use: showEdit)
+        group.post("/admin/users/{id}", use: update)
+        group.post("/admin/users/{id}/delete", use: delete)
+        group.post("/admin/users/{id}/reset-2fa", use: resetBinding)
+        group.post("/admin/users/{id}/unlock", use: unlock)
+    }
+
+    func list(_ request: Request, context: AdminContext) async throws -> Response {
+        let search = request.uri.queryParameters["q"].map(String.init)?.trimmingCharacters(in: .whitespaces)
+        let page = max(1, request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1)
+        let now = services.clock.now()
+        let total = try await services.store.countUsers(search: search)
+        let rows = try await services.store.listUsers(search: search, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, at: now)
+        let query = search.map { "&q=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+        let values: [String: Any] = [
+            "q": search ?? "",
+            "users": rows.map { row in
+                [
+                    "id": row.user.id, "username": row.user.username, "displayName": row.user.displayName, "email": row.user.email,
+                    "isAdmin": row.user.role == .admin, "twoFactor": row.user.twoFactorEnabled, "bound": row.authenticatorBound,
+                    "locked": row.lockedUntil != nil, "lastSignIn": row.user.lastSignInAt.map(NoticeMails.timestamp) ?? "—",
+                ] as [String: Any]
+            },
+            "total": total,
+            "previous": page > 1 ? "/admin/users?page=\(page - 1)\(query)" : "",
+            "next": page * Self.pageSize < total ? "/admin/users?page=\(page + 1)\(query)" : "",
+            "page": page,
+        ]
+        return services.renderer.render(Page("admin-users", title: "admin.users_title", values: values), web: context.web, path: "/admin/users")
+    }
+
+    func showNew(_ request: Request, context: AdminContext) async throws -> Response {
+        try await newPage(context: context, values: ["role_user": true, "twoFactor": try await services.mailSettings.isConfigured()], error: nil)
+    }
+
+    func create(_ request: Request, context: AdminContext) async throws -> Response {
+        let form = context.web.form
+        do {
+            let user = try await admin.create(
+                username: form["username"] ?? "",
+                displayName: form["display_name"] ?? "",
+                email: form["email"] ?? "",
+                role: form["role"] == "admin" ? .admin : .user,
+                password: form["password"] ?? "",
+                twoFactorEnabled: form["two_factor"] != nil,
+                actor: context.actor
+            )
+            return Redirect.response(to: "/admin/users/\(user.id)?created=1")
+        } catch let refusal as AdminService.Refusal {
+            let values: [String: Any] = [
+                "username": form["username"] ?? "", "displayName": form["display_name"] ?? "", "email": form["email"] ?? "",
+                "role_admin": form["role"] == "admin", "role_user": form["role"] != "admin", "twoFactor": form["two_factor"] != nil,
+            ]
+            return try await newPage(context: context, values: values, error: refusal.messageKey)
+        }
+    }
+
+    func showEdit(_ request: Request, context: AdminContext) async throws -> Response {
+        let user = try await target(context)
+        let message: (Page.MessageKind, String)? =
+            request.uri.queryParameters["created"] != nil
+            ? (.success, "admin.user_created")
+            : request.uri.queryParameters["saved"] != nil ? (.success, "admin.saved") : nil
+        return try await editPage(user, context: context, message: message)
+    }
+
+    func update(_ request: Request, context: AdminContext) async throws -> Response {
+        let user = try await target(context)
+        let form = context.web.form
+        let newPassword = form["new_password"].flatMap { $0.isEmpty ? nil : $0 }
+        let change = AdminService.ProfileChange(
+            displayName: form["display_name"] ?? user.displayName,
+            email: form["email"] ?? user.email,
+            role: form["role"] == "admin" ? .admin : .user,
+            twoFactorEnabled: form["two_factor"] != nil,
+            newPassword: newPassword
+        )
+        return try await perform(user, context: context, success: "/admin/users/\(user.id)?saved=1") {
+            try await admin.update(user, to: change, actor: context.actor, password: form["admin_password"])
+        }
+    }
+
+    func delete(_ request: Request, context: AdminContext) async throws -> Response {
+        let user = try await target(context)
+        return try await perform(user, context: context, success: "/admin/users") {
+            try await admin.delete(user, actor: context.actor, password: context.web.form["admin_password"])
+        }
+    }
+
+    func resetBinding(_ request: Request, context: AdminContext) async throws -> Response {
+        let user = try await target(context)
+        return try await perform(user, context: context, success: "/admin/users/\(user.id)?saved=1") {
+            try await admin.resetBinding(user, actor: context.actor)
+        }
+    }
+
+    func unlock(_ request: Request, context: AdminContext) async throws -> Response {
+        let user = try await target(context)
+        return try await perform(user, context: context, success: "/admin/users/\(user.id)?saved=1") {
+            try await admin.unlock(user, actor: context.actor)
+        }
+    }
+
+    private func perform(_ user: User, context: AdminContext, success: String, _ action: () async throws -> Void) async throws -> Response {
+        do {
+            try await action()
+            return Redirect.response(to: success)
+        } catch let refusal as AdminService.Refusal {
+            return try await editPage(user, context: context, message: (.error, refusal.messageKey))
+        }
+    }
+
+    private func target(_ context: AdminContext) async throws -> User {
+        guard let id = context.parameters.get("id").flatMap(Int64.init), let user = try await services.store.user(id: id) else {
+            throw HTTPError(.notFound, message: "no such user")
+        }
+        return user
+    }
+
+    private func newPage(context: AdminContext, values: [String: Any], error: String?) async throws -> Response {
+        var page = Page("admin-user-new", title: "admin.new_title", values: values)
+        page.values["mailConfigured"] = try await services.mailSettings.isConfigured()
+        page.values["minimumLength"] = services.dependencies.configuration.password.minimumLength
+        if let error { page = page.with(.error, error) }
+        return services.renderer.render(page, web: context.web, path: "/admin/users/new")
+    }
+
+    private func editPage(_ user: User, context: AdminContext, message: (Page.MessageKind, String)?) async throws -> Response {
+        let store = services.store
+        let bound = try await store.binding(userID: user.id) != nil
+        let locked = try await store.attempt(scope: .account, key: user.username)?.lockedUntil.map { $0 > services.clock.now() } ?? false
+        let recent = services.clock.now().timeIntervalSince(context.session.record.authenticatedAt) <= AdminService.recentAuthentication
+        var page = Page(
+            "admin-user-edit",
+            title: "admin.edit_title",
+            values: [
+                "target": [
+                    "id": user.id, "username": user.username, "displayName": user.displayName, "email": user.email,
+                    "role_admin": user.role == .admin, "role_user": user.role == .user, "twoFactor": user.twoFactorEnabled, "bound": bound,
+                    "locked": locked,
+                    "createdAt": NoticeMails.timestamp(user.createdAt), "lastSignIn": user.lastSignInAt.map(NoticeMails.timestamp) ?? "—",
+                ] as [String: Any],
+                "needsPassword": !recent,
+                "isSelf": user.id == context.session.user.id,
+            ]
+        )
+        if let message { page = page.with(message.0, message.1) }
+        return services.renderer.render(page, web: context.web, path: "/admin/users/\(user.id)")
+    }
+}

@@ -1,0 +1,28 @@
+import Hummingbird
+import SekishoStore
+
+/// The context of the admin pages: a fully signed-in administrator (with the second factor when
+/// it is on for them). Anyone else signed in, or half-way, gets 403; nobody signed in goes to login.
+struct AdminContext: ChildRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let peerAddress: String
+    var web: WebState
+    let session: ActiveSession
+
+    init(context: SekishoRequestContext) throws {
+        guard let session = context.web.session else {
+            throw Redirect(to: "/login?rd=%2Fadmin%2Fusers")
+        }
+        guard session.isSignedIn, session.user.role == .admin else {
+            throw HTTPError(.forbidden, message: "administrators only")
+        }
+        coreContext = context.coreContext
+        peerAddress = context.peerAddress
+        web = context.web
+        self.session = session
+    }
+
+    var actor: AdminService.Actor {
+        AdminService.Actor(user: session.user, authenticatedAt: session.record.authenticatedAt, clientAddress: peerAddress, isToken: false)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A tiny blocking HTTP/1.1 client for tests against real servers on loopback: it sends exactly
+/// the headers it is given (including `Host`), follows no redirects and keeps cookies in a jar.
+struct RawHTTPClient {
+    struct Response {
+        var status: Int
+        var headers: [(name: String, value: String)]
+        var body: String
+
+        func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
+        func headers(_ name: String) -> [String] { headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value) }
+    }
+
+    var cookies: [String: String] = [:]
+
+    /// Sends one request to 127.0.0.1:`port` and reads the whole answer (the connection is closed after it).
+    mutating func send(
+        port: Int,
+        _ method: String,
+        _ target: String,
+        host: String,
+        headers: [(String, String)] = [],
+        form: [(String, String)]? = nil
+    ) throws -> Response {
+        var lines = ["\(method) \(target) HTTP/1.1", "Host: \(host)", "Connection: close"]
+        if !cookies.isEmpty {
+            lines.append("Cookie: " + cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
+        }
+        lines += headers.map { "\($0.0): \($0.1)" }
+        var body = ""
+        if let form {
+            body = form.map { "\(Browser.encode($0.0))=\(Browser.encode($0.1))" }.joined(separator: "&")
+            lines += ["Content-Type: application/x-www-form-urlencoded", "Content-Length: \(body.utf8.count)"]
+        }
+        let raw = try Self.exchange(port: port, request: lines.joined(separator: "\r\n") + "\r\n\r\n" + body)
+        let response = try Self.parse(raw)
+        for header in response.headers(("Set-Cookie")) {
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            let name = String(pair[0]).trimmingCharacters(in: .whitespaces)
+            let value = pair.count > 1 ? String(pair[1]) : ""
+            if value.isEmpty || header.contains("Max-Age=0") { cookies[name] = nil } else { cookies[name] = value }
+        }
+        return response
+    }
+
+    private static func exchange(port: Int, request: String) throws -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw BrowserError("socket() failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw BrowserError("cannot connect to 127.0.0.1:\(port) (errno \(errno))") }
+        let bytes = Array(request.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw BrowserError("write to 127.0.0.1:\(port) failed (errno \(errno))") }
+            sent += count
+        }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count == 0 { break }
+            guard count > 0 else { throw BrowserError("read from 127.0.0.1:\(port) failed or timed out (errno \(errno))") }
+            received += buffer[0..<count]
+        }
+        return received
+    }
+
+    private static func parse(_ raw: [UInt8]) throws -> Response {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let end = (0...(max(raw.count - 4, 0))).first(where: { raw.count >= $0 + 4 && Array(raw[$0..<$0 + 4]) == separator }) else {
+            throw BrowserError("no complete HTTP head in \(raw.count) bytes")
+        }
+        let head = String(decoding: raw[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusParts = head[0].split(separator: " ")
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw BrowserError("bad status line: \(head[0])") }
+        let headers = head.dropFirst().compactMap { line -> (name: String, value: String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        var body = Array(raw[(end + 4)...])
+        if headers.contains(where: { $0.name.lowercased() == "transfer-encoding" && $0.value.lowercased().contains("chunked") }) {
+            body = dechunk(body)
+        }
+        return Response(status: status, headers: headers, body: String(decoding: body, as: UTF8.self))
+    }
+
+    private static func dechunk(_ bytes: [UInt8]) -> [UInt8] {
+        var result: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            guard let lineEnd = (index..<bytes.count - 1).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }),
+                let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";")[0], radix: 16), size > 0
+            else { break }
+            let start = lineEnd + 2
+            result += bytes[start..<min(start + size, bytes.count)]
+            index = start + size + 2
+        }
+        return result
+    }
+}
