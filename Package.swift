@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", "5.4.0"..<"7.0.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         .executableTarget(
@@ -50,6 +51,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -96,6 +98,12 @@ let package = Package(
         ),
         // Test support: a real aiosmtpd server for the tests of SMTPClient and of the server.
         .target(name: "SMTPTesting", swiftSettings: swiftSettings),
+        // Test support: a fake SNTP responder and a chronyd launcher.
+        .target(
+            name: "SNTPTesting",
+            dependencies: ["SNTPClient", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
@@ -109,6 +117,8 @@ let package = Package(
                 "SekishoCore",
                 "SMTPClient",
                 "SMTPTesting",
+                "SNTPTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -119,6 +129,6 @@ let package = Package(
             dependencies: ["SMTPClient", "SMTPTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SNTPClientTests", dependencies: ["SNTPClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "SNTPClientTests", dependencies: ["SNTPClient", "SNTPTesting"], swiftSettings: swiftSettings),
     ]
 )

@@ -29,6 +29,15 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
         logger.notice("no users yet: first-administrator setup link created (valid 1 hour, printed on standard output)")
     }
     app.addServices(services.outboxWorker(logger: logger))
+    if configuration.clock.check {
+        // S11: before any request, compare our clock with NTP; `refuse` ends start-up here (exit 3).
+        let check = ClockCheck(
+            settings: ClockCheckSettings(configuration.clock, totpPeriod: Double(configuration.totp.period)),
+            logger: Logger(label: "sekisho.clock")
+        )
+        try await check.runAtStartup(recordingIn: dependencies.clockStatus)
+        app.addServices(ClockCheckService(check: check, status: dependencies.clockStatus))
+    }
     return app
 }
 

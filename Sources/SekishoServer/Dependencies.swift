@@ -11,6 +11,8 @@ public struct Dependencies: Sendable {
     public var clock: any WallClock
     public var masterKey: [UInt8]
     public var hasher: any PasswordHasher
+    /// The last clock check, for `/admin/system` and the metrics.
+    public var clockStatus = ClockStatus()
 
     public init(configuration: SekishoConfiguration, store: any Store, clock: any WallClock, masterKey: [UInt8], hasher: any PasswordHasher) {
         self.configuration = configuration

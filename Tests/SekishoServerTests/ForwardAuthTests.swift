@@ -78,7 +78,7 @@ import Testing
         try await environment.createUser()
         try await environment.application().test(.live) { client in
             var browser = Self.browser(client)
-            try await environment.signInAndEnroll(&browser)
+            _ = try await environment.signInAndEnroll(&browser)
             for (path, headers) in [
                 (Self.forwardAuth, Self.forwarded("https://app.example.com/")), (Self.authRequest, Self.original("https://app.example.com/")),
             ] {
@@ -116,7 +116,7 @@ import Testing
         try await environment.createUser()
         try await environment.application().test(.live) { client in
             var browser = Self.browser(client)
-            try await environment.signInAndEnroll(&browser)
+            _ = try await environment.signInAndEnroll(&browser)
             let app = Self.original("https://app.example.com/")
             #expect(try await browser.get(Self.authRequest, headers: app).status == .ok)
             let stolen = try #require(browser.sessionCookie)
@@ -136,7 +136,7 @@ import Testing
         try await environment.createUser()
         try await environment.application().test(.live) { client in
             var browser = Self.browser(client)
-            try await environment.signInAndEnroll(&browser)
+            _ = try await environment.signInAndEnroll(&browser)
             let app = Self.original("https://app.example.com/")
             environment.clock.advance(by: 590)
             #expect(try await browser.get(Self.authRequest, headers: app).status == .ok)
@@ -220,8 +220,10 @@ import Testing
         defer { trusted.remove() }
         try await trusted.application().test(.live) { client in
             var browser = Self.browser(client)
-            #expect(try await browser.get(Self.forwardAuth, headers: Self.forwarded(app)).status == .ok)
-            #expect(try await browser.get(Self.authRequest, headers: Self.original(app)).status == .ok)
+            let forwarded = try await browser.get(Self.forwardAuth, headers: Self.forwarded(app))
+            #expect(forwarded.status == .ok)
+            let original = try await browser.get(Self.authRequest, headers: Self.original(app))
+            #expect(original.status == .ok)
         }
     }
 

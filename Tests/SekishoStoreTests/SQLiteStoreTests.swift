@@ -7,13 +7,13 @@ import Testing
         let database = try TemporaryDatabase()
         defer { database.remove() }
         let store = try await database.open()
-        #expect(try await store.appliedMigrations() == ["v1-initial-schema"])
+        #expect(try await store.appliedMigrations() == ["v1-initial-schema", "v2-admin-tokens"])
         _ = try await makeUser(store)
 
         // A second start on the same file: nothing re-run, data kept.
         let reopened = try SQLiteStore(path: database.path)
         try await reopened.migrate()
-        #expect(try await reopened.appliedMigrations() == ["v1-initial-schema"])
+        #expect(try await reopened.appliedMigrations() == ["v1-initial-schema", "v2-admin-tokens"])
         #expect(try await reopened.userCount() == 1)
         #expect(try await reopened.integrityCheck() == ["ok"])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SNTPClient
 import SekishoStore
 
 /// `/admin/system`: version, database, where mail goes and the state of its queue.
@@ -20,7 +21,7 @@ struct AdminSystemRoutes {
                 "state": mail.failedAt != nil ? "failed" : "retrying", "attempts": mail.attempts,
             ] as [String: Any]
         }
-        let values: [String: Any] = [
+        var values: [String: Any] = [
             "version": SekishoVersion.current,
             "database": services.store.location,
             "transport": try await services.mailSettings.transportSummary(),
@@ -28,6 +29,13 @@ struct AdminSystemRoutes {
             "failed": failed.count,
             "problems": problems,
         ]
+        if let clock = services.dependencies.clockStatus.last {
+            values["clock"] = [
+                "verdict": clock.verdict.rawValue, "offset": clock.offset.map { String(format: "%+.3f s", $0) } ?? "—",
+                "server": clock.best?.server ?? clock.failures.map(\.description).joined(separator: "; "),
+                "checkedAt": NoticeMails.timestamp(clock.checkedAt),
+            ]
+        }
         return services.renderer.render(Page("admin-system", title: "admin.system_title", values: values), web: context.web, path: "/admin/system")
     }
 }

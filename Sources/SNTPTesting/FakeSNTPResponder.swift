@@ -8,9 +8,9 @@ import Testing
 ///
 /// For every request it receives it asks the test's script what to send back: well-formed or hostile packets,
 /// raw bytes, datagrams from a second socket (to play an off-path sender), or nothing at all.
-final class FakeSNTPResponder: Sendable {
+public final class FakeSNTPResponder: Sendable {
     /// One datagram the responder sends in answer to a request.
-    enum Reply: Sendable {
+    public enum Reply: Sendable {
         /// A packet from the server's own port.
         case packet(SNTPPacket)
         /// Arbitrary bytes from the server's own port.
@@ -20,20 +20,29 @@ final class FakeSNTPResponder: Sendable {
     }
 
     /// What the responder sends for each request it receives.
-    struct Script: Sendable {
+    public struct Script: Sendable {
         let replies: @Sendable (SNTPPacket) -> [Reply]
 
         /// Answer each request with the datagrams `replies(request)` returns, in order.
-        static func replying(_ replies: @escaping @Sendable (SNTPPacket) -> [Reply]) -> Script {
+        public static func replying(_ replies: @escaping @Sendable (SNTPPacket) -> [Reply]) -> Script {
             Script(replies: replies)
         }
 
+        /// Answer each request like a sane server whose clock is `offset` seconds ahead of `clock` (behind if
+        /// negative), taking no time to answer.
+        public static func offset(_ offset: Double, from clock: any SNTPLocalClock = SystemSNTPClock()) -> Script {
+            .replying { request in
+                let now = clock.now() + offset
+                return [.packet(serverReply(to: request, receivedAt: now, transmittedAt: now))]
+            }
+        }
+
         /// Receive requests and never answer, like a dead server behind a firewall.
-        static let silent = Script(replies: { _ in [] })
+        public static let silent = Script(replies: { _ in [] })
     }
 
     /// The UDP port the client should query.
-    let port: Int
+    public let port: Int
     private let received = Mutex<[SNTPPacket]>([])
 
     private init(port: Int) {
@@ -41,12 +50,17 @@ final class FakeSNTPResponder: Sendable {
     }
 
     /// Every request received so far, in order.
-    var requests: [SNTPPacket] {
+    public var requests: [SNTPPacket] {
         self.received.withLock { $0 }
     }
 
+    /// The responder's address as "127.0.0.1:port", the form configuration and `--server` take.
+    public var address: String {
+        "127.0.0.1:\(self.port)"
+    }
+
     /// Runs `body` while a responder answers requests according to `script`, then shuts it down.
-    static func withResponder<Result: Sendable>(
+    public static func withResponder<Result: Sendable>(
         _ script: Script,
         _ body: (FakeSNTPResponder) async throws -> Result
     ) async throws -> Result {
@@ -95,7 +109,7 @@ final class FakeSNTPResponder: Sendable {
 }
 
 /// A reply to `request` as a sane server would build it, with the given T2/T3 (Unix seconds); tests then spoil it.
-func serverReply(to request: SNTPPacket, receivedAt t2: Double, transmittedAt t3: Double, stratum: UInt8 = 2) -> SNTPPacket {
+public func serverReply(to request: SNTPPacket, receivedAt t2: Double, transmittedAt t3: Double, stratum: UInt8 = 2) -> SNTPPacket {
     SNTPPacket(
         leapIndicator: 0,
         version: 4,
@@ -111,19 +125,4 @@ func serverReply(to request: SNTPPacket, receivedAt t2: Double, transmittedAt t3
         receiveTimestamp: NTPTimestamp(unixSeconds: t2),
         transmitTimestamp: NTPTimestamp(unixSeconds: t3)
     )
-}
-
-/// A local clock that returns scripted readings in order (T1, then T4), repeating the last one when exhausted.
-final class ScriptedClock: SNTPLocalClock {
-    private let readings: Mutex<[Double]>
-    private let last: Double
-
-    init(_ readings: Double...) {
-        self.readings = Mutex(readings)
-        self.last = readings.last ?? 0
-    }
-
-    func now() -> Double {
-        self.readings.withLock { $0.isEmpty ? self.last : $0.removeFirst() }
-    }
 }

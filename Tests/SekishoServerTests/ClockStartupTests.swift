@@ -1,0 +1,208 @@
+// NEEDS THE LEAD'S WIRING: these tests run the real `<repo>/.build/debug/sekisho` binary (built by
+// `swift build --build-tests` / `make test`). The `check-clock` tests need `CheckClockCommand.self` in the
+// subcommands of Sources/sekisho/Sekisho.swift; the `serve` tests need ClockCheck.runAtStartup in `sekisho serve`
+// (before the server accepts requests, errors through Fatal.exit so that StartupError's exit code 3 is used).
+import Foundation
+import NIOCore
+import NIOPosix
+import SNTPTesting
+import Testing
+
+/// The clock check through the real binary: `check-clock` exit codes, and `serve` refusing (exit 3) or warning.
+@Suite(.serialized) struct ClockStartupTests {
+    @Test func checkClockExitsZeroAgainstChrony() async throws {
+        try await Chrony.withServer { chrony in
+            let run = try await SekishoRun.start(["check-clock", "--server", chrony.address]).finish(within: .seconds(20))
+            #expect(run.status == 0, "\(run)")
+            #expect(run.standardOutput.contains("(server \(chrony.address), delay "), "\(run)")
+            #expect(run.standardOutput.contains("stratum 8): within the 3 s limit"), "\(run)")
+        }
+    }
+
+    @Test func checkClockExitsOneWhenBeyondTheLimit() async throws {
+        try await FakeSNTPResponder.withResponder(.offset(45)) { responder in
+            // The configured server is unusable on purpose: --server replaces the list.
+            let run = try await SekishoRun.start(["check-clock", "--set", "clock.servers=ntp.invalid", "--server", responder.address])
+                .finish(within: .seconds(20))
+            #expect(run.status == 1, "\(run)")
+            #expect(run.standardOutput.contains("exceeds the 3 s limit: authenticator codes will fail; enable NTP on this machine"), "\(run)")
+            #expect(run.standardOutput.contains("codes will fail for most users"), "\(run)")
+            #expect(!run.standardOutput.contains("ntp.invalid"), "\(run)")
+        }
+    }
+
+    @Test func checkClockExitsTwoWithoutAnAnswer() async throws {
+        try await FakeSNTPResponder.withResponder(.silent) { silent in
+            let run = try await SekishoRun.start(["check-clock", "--set", "clock.timeout=0.2", "--server", silent.address])
+                .finish(within: .seconds(20))
+            #expect(run.status == 2, "\(run)")
+            #expect(
+                run.standardOutput == "clock offset could not be determined:\n  \(silent.address): no reply from the NTP server before the timeout\n"
+            )
+        }
+    }
+
+    @Test func checkClockRejectsAnInvalidServer() async throws {
+        let run = try await SekishoRun.start(["check-clock", "--server", "host:notaport"]).finish(within: .seconds(20))
+        #expect(run.status == 64, "\(run)")  // ArgumentParser's usage error
+        #expect(run.standardError.contains("--server expects host, host:port or [IPv6]:port, got 'host:notaport'"), "\(run)")
+    }
+
+    @Test func serveRefusesToStartWithExitStatus3WhenTheClockIsOff() async throws {
+        try await FakeSNTPResponder.withResponder(.offset(45)) { responder in
+            let port = try await freeTCPPort()
+            let run = try await SekishoRun.start(SekishoRun.serve(port: port, ntp: responder.address, onFailure: "refuse"))
+                .finish(within: .seconds(30))
+            #expect(run.status == 3, "\(run)")
+            #expect(run.standardError.contains("refusing to start: the clock is off by +45.0 s (limit 3 s"), "\(run)")
+            #expect(run.standardError.contains("enable NTP time synchronisation (e.g. systemd-timesyncd or chrony)"), "\(run)")
+            #expect(responder.requests.count == 1)
+        }
+    }
+
+    @Test func serveWarnsAndServesWhenConfiguredToWarn() async throws {
+        try await FakeSNTPResponder.withResponder(.offset(45)) { responder in
+            let port = try await freeTCPPort()
+            let server = try SekishoRun.start(SekishoRun.serve(port: port, ntp: responder.address, onFailure: "warn"))
+            defer { server.kill() }
+            let status = try await waitForHealthz(port: port, while: server)
+            let output = server.output()
+            #expect(status == 200, "\(output)")
+            #expect(output.standardOutput.contains("exceeds the 3 s limit: authenticator codes will fail; enable NTP on this machine"), "\(output)")
+            #expect(output.standardOutput.contains("codes will fail for most users"), "\(output)")
+            #expect(responder.requests.count == 1)
+        }
+    }
+
+    /// Polls `GET /healthz` until it answers (readiness polling, bounded to ~20 s) and returns the HTTP status.
+    private func waitForHealthz(port: Int, while server: SekishoRun) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            guard server.isRunning else {
+                Issue.record("sekisho exited before serving: \(server.output())")
+                throw CancellationError()
+            }
+            if let status = try? await httpStatus(port: port, path: "/healthz") {
+                return status
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("sekisho did not answer /healthz on port \(port) within 20 s: \(server.output())")
+        throw CancellationError()
+    }
+}
+
+/// One run of the `sekisho` binary with its output captured in files (a full pipe would block it).
+private final class SekishoRun: Sendable {
+    /// The finished run.
+    struct Output: CustomStringConvertible {
+        var status: Int32?
+        var standardOutput: String
+        var standardError: String
+
+        var description: String {
+            "exit status \(self.status.map(String.init) ?? "none")\nstdout:\n\(self.standardOutput)\nstderr:\n\(self.standardError)"
+        }
+    }
+
+    private let process: Process
+    private let directory: URL
+
+    private init(process: Process, directory: URL) {
+        self.process = process
+        self.directory = directory
+    }
+
+    /// `<repo>/.build/debug/sekisho`, which `swift build --build-tests` leaves there.
+    static var executable: String { repositoryRoot() + "/.build/debug/sekisho" }
+
+    /// Arguments for `sekisho serve` on `port` with a temporary data directory and `ntp` as the only NTP server.
+    static func serve(port: Int, ntp: String, onFailure: String) -> [String] {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-clock-\(UUID().uuidString)").path
+        return [
+            "serve", "--host", "127.0.0.1", "--port", "\(port)", "--data-dir", data,
+            "--set", "server.public_directory=\(repositoryRoot())/Public",
+            "--set", "clock.check=true", "--set", "clock.servers=\(ntp)", "--set", "clock.on_failure=\(onFailure)",
+        ]
+    }
+
+    /// Starts the binary in an empty working directory (so no Config/sekisho.yaml is read) without SEKISHO_ variables.
+    static func start(_ arguments: [String]) throws -> SekishoRun {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable), "\(Self.executable) not found: run `swift build` first")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SEKISHO_") }
+        for name in ["stdout", "stderr"] {
+            try #require(FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: nil))
+        }
+        process.standardOutput = try FileHandle(forWritingTo: directory.appendingPathComponent("stdout"))
+        process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("stderr"))
+        try process.run()
+        return SekishoRun(process: process, directory: directory)
+    }
+
+    var isRunning: Bool { self.process.isRunning }
+
+    /// What it printed so far, and its exit status if it has exited.
+    func output() -> Output {
+        let read = { (name: String) in (try? String(contentsOf: self.directory.appendingPathComponent(name), encoding: .utf8)) ?? "" }
+        return Output(
+            status: self.process.isRunning ? nil : self.process.terminationStatus,
+            standardOutput: read("stdout"),
+            standardError: read("stderr")
+        )
+    }
+
+    /// Waits for the process to exit by itself (polling, bounded by `limit`), killing it if it does not.
+    func finish(within limit: Duration) async throws -> Output {
+        defer { self.kill() }
+        let deadline = ContinuousClock.now + limit
+        while self.process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if self.process.isRunning {
+            Issue.record("sekisho did not exit within \(limit): \(self.output())")
+        }
+        return self.output()
+    }
+
+    /// Stops the process if it still runs and removes the captured output.
+    func kill() {
+        if self.process.isRunning {
+            // SIGKILL: the child may inherit a signal mask that blocks SIGTERM from the test runner's thread.
+            Foundation.kill(self.process.processIdentifier, SIGKILL)
+            self.process.waitUntilExit()
+        }
+    }
+}
+
+/// A TCP port on loopback that was free a moment ago.
+private func freeTCPPort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+    let port = try #require(channel.localAddress?.port)
+    try await channel.close()
+    return port
+}
+
+/// The status code of `GET path` over plain HTTP/1.1 on loopback.
+private func httpStatus(port: Int, path: String) async throws -> Int {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+        channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+    }
+    return try await channel.executeThenClose { inbound, outbound in
+        try await outbound.write(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"))
+        var response = ""
+        for try await chunk in inbound {
+            response += String(buffer: chunk)
+            if response.contains("\r\n") { break }
+        }
+        // "HTTP/1.1 200 OK"
+        let fields = response.prefix { $0 != "\r" }.split(separator: " ")
+        guard fields.count >= 2, let status = Int(fields[1]) else { throw CancellationError() }
+        return status
+    }
+}
