@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` and `make test`.
 SWIFT ?= swift
 
-.PHONY: run test build release deps-run deps-test format format-check clean
+.PHONY: run test e2e build release deps-run deps-test format format-check clean
 
 run: deps-run
 	$(SWIFT) build --product sekisho
@@ -10,6 +10,11 @@ run: deps-run
 test: deps-test format-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) e2e
+
+# Browser tests: the real binary in headless Chromium (Debian's python with selenium and pytest).
+e2e:
+	SEKISHO_BIN=$$($(SWIFT) build --show-bin-path)/sekisho /usr/bin/python3 -m pytest -q Tests/e2e
 
 build: deps-run
 	$(SWIFT) build
