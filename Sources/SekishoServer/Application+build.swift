@@ -29,6 +29,15 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
         logger.notice("no users yet: first-administrator setup link created (valid 1 hour, printed on standard output)")
     }
     app.addServices(services.outboxWorker(logger: logger))
+    app.addServices(
+        MaintenanceService(
+            store: store,
+            clock: dependencies.clock,
+            auditRetention: configuration.auditRetention,
+            interval: .seconds(3600),
+            logger: logger
+        )
+    )
     if configuration.clock.check {
         // S11: before any request, compare our clock with NTP; `refuse` ends start-up here (exit 3).
         let check = ClockCheck(

@@ -14,6 +14,10 @@ public protocol Store: UserStore, SecondFactorStore, SessionStore, AttemptStore,
     func ping() async throws
     /// Where the data lives, for operators (a path or a URL without password).
     var location: String { get }
+    /// Removes what has expired: sessions, enrollments, used or expired tokens, forgotten attempt
+    /// counters, audit events before `auditBefore`, delivered mails before `mailBefore`.
+    /// Returns how many rows went.
+    func purgeExpired(at now: Date, auditBefore: Date, mailBefore: Date) async throws -> Int
 }
 
 public protocol UserStore: Sendable {

@@ -27,6 +27,7 @@ final class ChildProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = Self.environment
         output = Pipe()
         if captureOutput {
             process.standardOutput = output
@@ -85,6 +86,7 @@ final class ChildProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = environment
         let output = Pipe()
         let error = Pipe()
         let input = input.map { Data($0.utf8) }
@@ -107,6 +109,12 @@ final class ChildProcess: @unchecked Sendable {
             }
         }
         return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    /// The test's environment without `SEKISHO_...` variables (such as `SEKISHO_BIN`): `sekisho`
+    /// refuses variables with its prefix that are not configuration keys.
+    static var environment: [String: String] {
+        ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SEKISHO_") }
     }
 
     /// A loopback TCP port that was free a moment ago.

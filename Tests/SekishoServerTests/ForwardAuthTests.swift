@@ -348,6 +348,10 @@ import Testing
         #expect(ReturnPath(allowedDomains: []).sanitize("https://example.com/") == nil)
         #expect(returnPath.query("https://app.example.com/a?b=c") == "?rd=https%3A%2F%2Fapp%2Eexample%2Ecom%2Fa%3Fb%3Dc")
         #expect(returnPath.query("https://evil.net/") == "")
+        #expect(
+            ReturnPath(allowedDomains: ["example.com"]).formActionSources
+                == "http://example.com:* http://*.example.com:* https://example.com:* https://*.example.com:*"
+        )
     }
 
     @Test func configurationKeysParseWithEmptyDefaults() async throws {

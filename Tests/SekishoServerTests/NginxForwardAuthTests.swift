@@ -107,7 +107,10 @@ import Testing
 
         let created = try await ChildProcess.run(
             sekisho,
-            ["user", "add", "alice", "--email", "alice@example.com", "--name", "Alice", "--two-factor", "--data-dir", dataDirectory],
+            [
+                "user", "add", "alice", "--email", "alice@example.com", "--name", "Alice", "--two-factor", "--data-dir", dataDirectory,
+                "--set", "server.public_directory=\(repositoryRoot())/Public",
+            ],
             input: Self.password + "\n",
             directory: directory
         )

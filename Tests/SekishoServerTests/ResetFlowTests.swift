@@ -172,3 +172,30 @@ import Testing
         }
     }
 }
+
+@Suite struct ResetDelayNoticeTests {
+    /// The user is told honestly when mail is not getting through.
+    @Test func resetPageSaysWhenDeliveryIsFailing() async throws {
+        let environment = try await TestEnvironment()
+        defer { environment.remove() }
+        try await environment.createUser()
+        try await environment.application().test(.router) { client in
+            var browser = Browser(client)
+            _ = try await environment.signInAndEnroll(&browser)
+            try await browser.get("/")
+            try await browser.post("/logout", [])
+            try await environment.signInToCodePage(&browser)
+            try await browser.post("/login/reset", [])
+            #expect(browser.lastPage.contains("class=\"success\""))
+            // The first mail could not be delivered: the next request says delivery is failing.
+            let mail = try #require(try await environment.store.outboxMails(limit: 10).first { $0.subject == "Two-Factor Authentication Reset" })
+            try await environment.store.markMailRetry(
+                id: mail.id,
+                error: "connection refused",
+                nextTryAt: environment.clock.now().addingTimeInterval(60)
+            )
+            try await browser.post("/login/reset", [])
+            #expect(browser.lastPage.contains("may arrive late"))
+        }
+    }
+}

@@ -194,3 +194,39 @@ import Testing
         #expect(try await store.rawValue(sql: "SELECT typeof(created_at) FROM user") == "real")
     }
 }
+
+@Suite struct MaintenanceTests {
+    @Test func purgeRemovesOnlyWhatExpired() async throws {
+        let database = try TemporaryDatabase()
+        defer { database.remove() }
+        let store = try await database.open()
+        let user = try await makeUser(store)
+        for (hash, expires) in [("old", epoch.addingTimeInterval(-1)), ("live", epoch.addingTimeInterval(600))] {
+            try await store.createSession(
+                SessionRecord(
+                    idHash: hash,
+                    userID: user.id,
+                    state: .signedIn,
+                    createdAt: epoch,
+                    lastSeenAt: epoch,
+                    expiresAt: expires,
+                    authenticatedAt: epoch,
+                    clientAddress: ""
+                ),
+                replacing: nil,
+                effects: .none
+            )
+        }
+        try await store.appendAudit(NewAuditEvent(kind: "ancient"), at: epoch.addingTimeInterval(-400 * 86_400))
+        try await store.appendAudit(NewAuditEvent(kind: "recent"), at: epoch.addingTimeInterval(-86_400))
+        _ = try await store.recordFailure(scope: .account, key: "stale", at: epoch.addingTimeInterval(-2 * 86_400), windowLength: 86_400)
+        _ = try await store.recordFailure(scope: .account, key: "fresh", at: epoch, windowLength: 86_400)
+
+        let removed = try await store.purgeExpired(at: epoch, auditBefore: epoch.addingTimeInterval(-365 * 86_400), mailBefore: epoch)
+        #expect(removed == 3)
+        #expect(try await store.session(idHash: "old") == nil)
+        #expect(try await store.session(idHash: "live") != nil)
+        #expect(try await store.auditEvents(userID: nil, kind: nil, limit: 10, offset: 0).map(\.kind).contains("recent"))
+        #expect(try await store.attempt(scope: .account, key: "fresh") != nil)
+    }
+}

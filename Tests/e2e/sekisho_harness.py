@@ -294,3 +294,50 @@ def decode_qr(png: Path) -> str:
 def browser_problems(driver: WebDriver) -> list[str]:
     """Console messages of level SEVERE since the last call (CSP violations, failed loads, ...)."""
     return [entry["message"] for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
+
+
+class NumberedArtifacts(Artifacts):
+    """Artifacts numbered from `first` (20-setup.png, 21-...), so two test modules don't overwrite each other.
+
+    Only this range's stale pictures (number >= `first`) are removed; lower numbers belong to another module.
+    """
+
+    def __init__(self, first: int, directory: Path = ARTIFACTS_DIR) -> None:
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for old in self.directory.glob("*.png"):
+            number = old.name.split("-", 1)[0]
+            if number.isdigit() and int(number) >= first:
+                old.unlink()
+        self.counter = first - 1
+
+
+def wait_for_setup_link(server: SekishoServer, timeout: float = HEALTH_TIMEOUT) -> str:
+    """The first-administrator link the server prints on standard output (captured in its log file).
+
+    Expects the announcement line followed by a line holding only the link; fails with the log tail otherwise.
+    """
+    announcement = "No users yet. Create the first administrator within one hour at:"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = server.log_path.read_text(errors="replace").splitlines()
+        for index, line in enumerate(lines[:-1]):
+            if line.strip() == announcement:
+                link = lines[index + 1].strip()
+                assert re.fullmatch(re.escape(server.base_url) + r"/setup/[A-Za-z0-9_-]{20,}", link), (
+                    f"the line after {announcement!r} is not a setup link on {server.base_url}: {link!r}"
+                )
+                return link
+        time.sleep(0.2)
+    raise AssertionError(f"no line {announcement!r} followed by a link within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def http_status(driver: WebDriver, url: str) -> int:
+    """The HTTP status of GET `url` with the browser's cookies (Selenium cannot see statuses itself)."""
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    request = urllib.request.Request(url, headers={"Cookie": cookies} if cookies else {})
+    try:
+        with urllib.request.urlopen(request, timeout=PAGE_TIMEOUT) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code

@@ -18,6 +18,8 @@ public struct SekishoConfiguration: Sendable {
     public var lockout: LockoutSettings
     public var clock: ClockSettings
     public var logLevel: Logger.Level
+    /// How long audit events are kept.
+    public var auditRetention: TimeInterval
 
     public struct Server: Sendable {
         public var host: String

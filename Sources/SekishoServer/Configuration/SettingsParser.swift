@@ -97,7 +97,8 @@ struct SettingsParser {
                 requireAnswer: try bool("clock.require_answer"),
                 interval: try double("clock.interval", in: 10...86400)
             ),
-            logLevel: try choice("log.level")
+            logLevel: try choice("log.level"),
+            auditRetention: TimeInterval(try int("audit.retention_days", in: 1...36_500)) * 86_400
         )
     }
 

@@ -17,9 +17,13 @@ struct ResetRoutes {
             requestHost: request.head.authority,
             clientAddress: context.peerAddress
         )
+        // Honest about delivery: if mail to this address is already waiting on errors, say so.
+        let delayed = try await services.store.outboxMails(limit: 50).contains {
+            $0.recipient == context.session.user.email && $0.sentAt == nil && ($0.lastError != nil || $0.failedAt != nil)
+        }
         let message: (Page.MessageKind, String) =
             switch outcome {
-            case .sent: (.success, "reset.sent")
+            case .sent: delayed ? (.notice, "reset.sent_delayed") : (.success, "reset.sent")
             case .tooMany: (.error, "reset.too_many")
             case .hostNotAllowed: (.error, "reset.host_not_allowed")
             case .noAuthenticator: (.error, "account.no_authenticator")

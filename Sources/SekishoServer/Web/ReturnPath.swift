@@ -34,6 +34,15 @@ struct ReturnPath: Sendable {
         allowedDomains.contains { host == $0 || host.hasSuffix("." + $0) }
     }
 
+    /// Sources to add to the CSP `form-action` of the sign-in pages: browsers check the redirect
+    /// that answers a form POST against `form-action`, so with only `'self'` the return to an
+    /// allowed domain after the code page would be blocked. Empty without allowed domains.
+    var formActionSources: String {
+        allowedDomains.flatMap { domain in
+            ["http", "https"].flatMap { scheme in ["\(scheme)://\(domain):*", "\(scheme)://*.\(domain):*"] }
+        }.joined(separator: " ")
+    }
+
     private func absolute(_ value: String?) -> String? {
         // Only plain printable ASCII: no spaces, no backslashes (browsers read `\` as `/`).
         guard !allowedDomains.isEmpty, let value, value.utf8.count <= 2048,
