@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import SekishoStore
 
 /// Builds the whole server. `sekisho serve` and every test call this same function.
@@ -12,8 +13,15 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
     logger.info("database ready", metadata: ["database": "\(store.location)"])
     let services = try await Services.build(dependencies, logger: logger)
     let router = buildRouter(services)
+    let headerTimeout = TimeAmount.milliseconds(Int64(configuration.server.headerTimeout * 1000))
     var app = Application(
         router: router,
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headerTimeout)],
+                idleTimeout: .milliseconds(Int64(configuration.server.idleTimeout * 1000))
+            )
+        ),
         configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "Sekisho"),
         logger: logger
     )
@@ -57,7 +65,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     let router = Router(context: SekishoRequestContext.self)
     router.addMiddleware {
         LogRequestsMiddleware(.info, includeHeaders: .none)
-        SecurityHeadersMiddleware()
+        SecurityHeadersMiddleware(formActionSources: services.returnPath.formActionSources)
         ErrorPageMiddleware(renderer: services.renderer)
         FileMiddleware("\(configuration.server.publicDirectory)/static", urlBasePath: "/static", searchForIndexHtml: false)
     }
@@ -70,7 +78,8 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
             csrf: services.csrf,
             sessions: services.sessions,
             expectedOrigin: services.expectedOrigin,
-            maxBodyBytes: configuration.server.maxBodyBytes
+            maxBodyBytes: configuration.server.maxBodyBytes,
+            trustedProxies: configuration.server.trustedProxies
         )
     )
     LoginRoutes(services: services).register(on: pages)

@@ -28,7 +28,7 @@ public struct Dependencies: Sendable {
         let key = try configuration.masterKey ?? KeyFile.loadOrCreate(at: configuration.keyFile)
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: configuration.databasePath)
+            store = try SQLiteStore(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
         } catch {
             throw StartupError("cannot open the database \(configuration.databasePath): \(error)")
         }

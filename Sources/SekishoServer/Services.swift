@@ -104,7 +104,7 @@ struct Services: Sendable {
             store: store,
             clock: clock,
             transport: { try await settings.transport() },
-            sender: { try settings.sender() },
+            sender: { try await settings.sender() },
             pollInterval: pollInterval,
             logger: logger
         )

@@ -31,7 +31,7 @@ import Testing
             store: store,
             clock: environment.clock,
             transport: { try await settings.transport() },
-            sender: { try settings.sender() },
+            sender: { try await settings.sender() },
             pollInterval: .milliseconds(10),
             logger: Logger(label: "test")
         )

@@ -25,7 +25,7 @@ struct DashboardRoutes {
                 current: form["current_password"] ?? "",
                 new: form["new_password"] ?? "",
                 confirmation: form["new_password_confirm"] ?? "",
-                clientAddress: context.peerAddress
+                clientAddress: context.clientAddress
             )
             return try await dashboard(context: context, message: (.success, "account.password_changed"))
         } catch let refusal as AccountService.Refusal {
@@ -38,7 +38,7 @@ struct DashboardRoutes {
             let codes = try await services.account.newRecoveryCodes(
                 session: context.session,
                 password: context.web.form["password"] ?? "",
-                clientAddress: context.peerAddress
+                clientAddress: context.clientAddress
             )
             let page = Page("recovery-codes", title: "recovery.title", values: ["codes": codes, "continueHref": "/", "renewed": true])
             return services.renderer.render(page, web: context.web, path: "/")

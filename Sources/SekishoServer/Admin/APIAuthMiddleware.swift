@@ -12,7 +12,7 @@ struct APIAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             var context = context
-            context.actor = try await actor(for: request, peer: context.peerAddress)
+            context.actor = try await actor(for: request, peer: context.clientAddress)
             return try await next(request, context)
         } catch let error as APIError {
             return error.response

@@ -7,12 +7,12 @@ import SekishoStore
 /// (`APIAuthMiddleware` sets `actor`; the handlers run only with one).
 struct APIContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
-    let peerAddress: String
+    let clientAddress: String
     var actor: AdminService.Actor?
 
     init(context: SekishoRequestContext) {
         coreContext = context.coreContext
-        peerAddress = context.peerAddress
+        clientAddress = context.clientAddress
     }
 }
 

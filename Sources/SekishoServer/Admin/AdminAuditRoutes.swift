@@ -27,19 +27,24 @@ struct AdminAuditRoutes {
             limit: Self.pageSize + 1,
             offset: (page - 1) * Self.pageSize
         )
+        var actorNames: [Int64: String] = [:]
+        for id in Set(events.compactMap(\.actorUserID)) {
+            actorNames[id] = try await store.user(id: id)?.username ?? "#\(id)"
+        }
         let query = "&user=\(username.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&kind=\(kind)"
-        let values: [String: Any] = [
+        var values: [String: Any] = [
             "user": username,
             "kinds": AuditKind.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == kind] },
             "events": events.prefix(Self.pageSize).map { event in
                 [
                     "at": NoticeMails.timestamp(event.at), "kind": event.kind, "username": event.username ?? "",
-                    "actor": event.actorUserID.map { "#\($0)" } ?? "", "address": event.clientAddress ?? "", "detail": event.detail,
+                    "actor": event.actorUserID.map { actorNames[$0] ?? "#\($0)" } ?? "", "address": event.clientAddress ?? "", "detail": event.detail,
                 ]
             },
-            "previous": page > 1 ? "/admin/audit?page=\(page - 1)\(query)" : "",
-            "next": events.count > Self.pageSize ? "/admin/audit?page=\(page + 1)\(query)" : "",
         ]
+        // Absent keys, not empty strings or nil: Mustache would render those as links.
+        if page > 1 { values["previous"] = "/admin/audit?page=\(page - 1)\(query)" }
+        if events.count > Self.pageSize { values["next"] = "/admin/audit?page=\(page + 1)\(query)" }
         return services.renderer.render(Page("admin-audit", title: "admin.audit_title", values: values), web: context.web, path: "/admin/audit")
     }
 }

@@ -30,7 +30,13 @@ struct AdminMailRoutes {
         }
         let username = form["username"].flatMap { $0.isEmpty ? nil : $0 }
         let caFile = form["ca_file"].flatMap { $0.isEmpty ? nil : $0 }
-        let settings = SMTPSettings(
+        let senderAddress = form["sender_address"].flatMap { $0.isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
+        let senderName = form["sender_name"].flatMap { $0.isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
+        // Header values: the mail library refuses line breaks too, but such settings are not even stored.
+        guard senderAddress.map({ (try? MailAddress(address: $0)) != nil }) ?? true, !(senderName ?? "").contains(where: \.isNewline) else {
+            return try await page(context: context, message: (.error, "admin.mail_bad_sender"))
+        }
+        var settings = SMTPSettings(
             host: host,
             port: port,
             security: security,
@@ -38,11 +44,13 @@ struct AdminMailRoutes {
             caFile: caFile,
             allowPlaintextAuth: form["allow_plaintext_auth"] != nil
         )
+        settings.senderAddress = senderAddress
+        settings.senderName = senderName
         let password = form["password"].flatMap { $0.isEmpty ? nil : $0 }
         let audit = NewAuditEvent(
             kind: AuditKind.mailSettingsChanged.rawValue,
             actorUserID: context.session.user.id,
-            clientAddress: context.peerAddress,
+            clientAddress: context.clientAddress,
             detail: "\(host):\(port) \(security.rawValue)"
         )
         try await services.mailSettings.save(settings, password: password, effects: SideEffects(audit: [audit]))
@@ -76,7 +84,9 @@ struct AdminMailRoutes {
                 "passwordSet": settings?.sealedPassword != nil, "caFile": settings?.caFile ?? "",
                 "allowPlaintext": settings?.allowPlaintextAuth ?? false,
                 "security_none": security == .none, "security_starttls": security == .starttls, "security_tls": security == .tls,
-                "from": services.dependencies.configuration.mail.from, "transport": try await services.mailSettings.transportSummary(),
+                "from": settings?.senderAddress ?? services.dependencies.configuration.mail.from,
+                "fromName": settings?.senderName ?? services.dependencies.configuration.mail.fromName,
+                "transport": try await services.mailSettings.transportSummary(),
                 "adminEmail": context.session.user.email,
             ]
         )

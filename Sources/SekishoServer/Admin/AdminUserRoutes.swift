@@ -27,7 +27,7 @@ struct AdminUserRoutes {
         let total = try await services.store.countUsers(search: search)
         let rows = try await services.store.listUsers(search: search, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, at: now)
         let query = search.map { "&q=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
-        let values: [String: Any] = [
+        var values: [String: Any] = [
             "q": search ?? "",
             "users": rows.map { row in
                 [
@@ -37,10 +37,11 @@ struct AdminUserRoutes {
                 ] as [String: Any]
             },
             "total": total,
-            "previous": page > 1 ? "/admin/users?page=\(page - 1)\(query)" : "",
-            "next": page * Self.pageSize < total ? "/admin/users?page=\(page + 1)\(query)" : "",
             "page": page,
         ]
+        // Absent keys, not empty strings or nil: Mustache would render those as links.
+        if page > 1 { values["previous"] = "/admin/users?page=\(page - 1)\(query)" }
+        if page * Self.pageSize < total { values["next"] = "/admin/users?page=\(page + 1)\(query)" }
         return services.renderer.render(Page("admin-users", title: "admin.users_title", values: values), web: context.web, path: "/admin/users")
     }
 

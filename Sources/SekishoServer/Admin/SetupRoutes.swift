@@ -27,7 +27,7 @@ struct SetupRoutes {
                 password: form["password"] ?? "",
                 confirmation: form["password_confirm"] ?? "",
                 twoFactorEnabled: form["two_factor"] != nil,
-                clientAddress: context.peerAddress
+                clientAddress: context.clientAddress
             )
             guard user != nil else { return invalid(context) }
             return Redirect.response(to: "/login?setup=1")

@@ -7,6 +7,7 @@ public struct SekishoConfiguration: Sendable {
     public var server: Server
     public var dataDirectory: String
     public var databasePath: String
+    public var databaseBusyTimeout: Double
     public var keyFile: String
     /// Set when the key comes from configuration instead of a key file.
     public var masterKey: [UInt8]?
@@ -28,6 +29,8 @@ public struct SekishoConfiguration: Sendable {
         public var allowedHosts: [String]
         public var maxBodyBytes: Int
         public var publicDirectory: String
+        public var idleTimeout: Double
+        public var headerTimeout: Double
         /// Peers whose forwarded headers (client address, original URL) are believed; empty: none.
         public var trustedProxies: [CIDR]
         /// Cookies get `Secure` when the public URL is https.

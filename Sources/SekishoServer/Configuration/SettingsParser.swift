@@ -32,6 +32,8 @@ struct SettingsParser {
                 allowedHosts: try list("server.allowed_hosts").map { $0.lowercased() },
                 maxBodyBytes: try int("server.max_body_bytes", in: 1024...(16 << 20)),
                 publicDirectory: try string("server.public_directory"),
+                idleTimeout: try double("server.idle_timeout", in: 1...3600),
+                headerTimeout: try double("server.header_timeout", in: 0.1...600),
                 trustedProxies: try optionalList("server.trusted_proxies").map { text throws(ConfigurationError) -> CIDR in
                     guard let range = CIDR(text) else {
                         throw ConfigurationError(
@@ -44,6 +46,7 @@ struct SettingsParser {
             ),
             dataDirectory: dataDirectory,
             databasePath: try optionalString("database.path") ?? "\(dataDirectory)/sekisho.sqlite",
+            databaseBusyTimeout: try double("database.busy_timeout", in: 0.01...60),
             keyFile: try optionalString("keys.file") ?? "\(dataDirectory)/sekisho.key",
             masterKey: masterKey,
             mail: .init(

@@ -5,7 +5,7 @@ import SekishoStore
 /// it is on for them). Anyone else signed in, or half-way, gets 403; nobody signed in goes to login.
 struct AdminContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
-    let peerAddress: String
+    let clientAddress: String
     var web: WebState
     let session: ActiveSession
 
@@ -14,15 +14,15 @@ struct AdminContext: ChildRequestContext {
             throw Redirect(to: "/login?rd=%2Fadmin%2Fusers")
         }
         guard session.isSignedIn, session.user.role == .admin else {
-            throw HTTPError(.forbidden, message: "administrators only")
+            throw PageRefusal(status: .forbidden, messageKey: "error.403.admin", logMessage: "administrators only")
         }
         coreContext = context.coreContext
-        peerAddress = context.peerAddress
+        clientAddress = context.clientAddress
         web = context.web
         self.session = session
     }
 
     var actor: AdminService.Actor {
-        AdminService.Actor(user: session.user, authenticatedAt: session.record.authenticatedAt, clientAddress: peerAddress, isToken: false)
+        AdminService.Actor(user: session.user, authenticatedAt: session.record.authenticatedAt, clientAddress: clientAddress, isToken: false)
     }
 }

@@ -7,11 +7,15 @@ public struct SekishoRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The TCP peer; proxies' forwarded addresses are only trusted by explicit configuration.
     public let peerAddress: String
+    /// The client as lockouts and the audit log count it: the peer, or the address a trusted
+    /// proxy forwarded (`server.trusted_proxies`).
+    public var clientAddress: String
     var web = WebState()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        clientAddress = peerAddress
     }
 
     /// Bodies are refused past this size while being collected (413), before any parsing.

@@ -4,7 +4,7 @@ import Hummingbird
 /// half-way session (password accepted, code pending): those are sent to the code page.
 struct SignedInContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
-    let peerAddress: String
+    let clientAddress: String
     var web: WebState
     let session: ActiveSession
 
@@ -12,7 +12,7 @@ struct SignedInContext: ChildRequestContext {
         guard let session = context.web.session else { throw Redirect(to: "/login") }
         guard session.isSignedIn else { throw Redirect(to: "/login/verify") }
         coreContext = context.coreContext
-        peerAddress = context.peerAddress
+        clientAddress = context.clientAddress
         web = context.web
         self.session = session
     }
@@ -21,7 +21,7 @@ struct SignedInContext: ChildRequestContext {
 /// The context of the enrollment and code pages: only a half-way session gets in.
 struct SecondFactorContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
-    let peerAddress: String
+    let clientAddress: String
     var web: WebState
     let session: ActiveSession
 
@@ -29,7 +29,7 @@ struct SecondFactorContext: ChildRequestContext {
         guard let session = context.web.session else { throw Redirect(to: "/login?expired=1") }
         guard session.isAwaitingSecondFactor else { throw Redirect(to: "/") }
         coreContext = context.coreContext
-        peerAddress = context.peerAddress
+        clientAddress = context.clientAddress
         web = context.web
         self.session = session
     }

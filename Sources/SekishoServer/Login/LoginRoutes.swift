@@ -12,7 +12,7 @@ struct LoginRoutes {
     }
 
     func showLogin(_ request: Request, context: SekishoRequestContext) async throws -> Response {
-        let rd = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        let rd = services.returnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
         if let session = context.web.session, session.isSignedIn {
             return Redirect.response(to: rd ?? "/")
         }
@@ -30,13 +30,17 @@ struct LoginRoutes {
     func submitLogin(_ request: Request, context: SekishoRequestContext) async throws -> Response {
         let form = context.web.form
         let username = form["username"] ?? ""
-        let rd = ReturnPath.sanitize(form["rd"])
-        let outcome = try await services.login.checkPassword(username: username, password: form["password"] ?? "", clientAddress: context.peerAddress)
+        let rd = services.returnPath.sanitize(form["rd"])
+        let outcome = try await services.login.checkPassword(
+            username: username,
+            password: form["password"] ?? "",
+            clientAddress: context.clientAddress
+        )
         guard case .accepted(let user, let next) = outcome else {
             let page = Page("login", title: "login.title", values: ["username": username, "rd": rd ?? ""]).with(.error, "login.failed")
             return services.renderer.render(page, web: context.web, path: "/login")
         }
-        let address = context.peerAddress
+        let address = context.clientAddress
         var response: Response
         switch next {
         case .signedIn:
@@ -71,7 +75,7 @@ struct LoginRoutes {
                 clientAddress: address,
                 effects: effects
             )
-            response = Redirect.response(to: (next == .enroll ? "/login/enroll" : "/login/verify") + ReturnPath.query(rd))
+            response = Redirect.response(to: (next == .enroll ? "/login/enroll" : "/login/verify") + services.returnPath.query(rd))
             response.setCookie(cookie)
         }
         return response
@@ -82,7 +86,7 @@ struct LoginRoutes {
         if let session = context.web.session {
             let user = session.user
             let effects = SideEffects(audit: [
-                NewAuditEvent(kind: AuditKind.signOut.rawValue, subjectUserID: user.id, username: user.username, clientAddress: context.peerAddress)
+                NewAuditEvent(kind: AuditKind.signOut.rawValue, subjectUserID: user.id, username: user.username, clientAddress: context.clientAddress)
             ])
             response.setCookie(try await services.sessions.end(session, effects: effects))
         }

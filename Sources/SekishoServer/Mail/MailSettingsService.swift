@@ -54,8 +54,9 @@ struct MailSettingsService: Sendable {
         return FileMailTransport(directory: configuration.directory, messageIDDomain: domain)
     }
 
-    func sender() throws -> MailAddress {
-        try MailAddress(address: configuration.from, name: configuration.fromName)
+    func sender() async throws -> MailAddress {
+        let saved = try await smtpSettings()
+        return try MailAddress(address: saved?.senderAddress ?? configuration.from, name: saved?.senderName ?? configuration.fromName)
     }
 
     func smtpConfiguration(_ settings: SMTPSettings) throws -> SMTPConfiguration {
@@ -93,7 +94,7 @@ extension MailSettingsService {
     /// with the server's reply when it fails, for the administrator to read.
     func sendTestMail(to recipient: String) async throws -> String {
         let message = MailMessage(
-            from: try sender(),
+            from: try await sender(),
             to: [try MailAddress(address: recipient)],
             subject: "Sekisho test mail / テストメール",
             textBody: "This is a test mail from Sekisho. Mail delivery works.\n\nSekishoからのテストメールです。メールの送信は正常です。\n",

@@ -16,6 +16,9 @@ public struct SMTPSettings: Sendable, Codable, Equatable {
     public var caFile: String?
     /// Sending credentials without TLS must be asked for explicitly.
     public var allowPlaintextAuth: Bool
+    /// The sender an administrator set; nil keeps `mail.from` / `mail.from_name`.
+    public var senderAddress: String?
+    public var senderName: String?
 
     public init(
         host: String,

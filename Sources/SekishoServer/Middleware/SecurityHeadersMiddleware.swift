@@ -4,8 +4,14 @@ import Hummingbird
 /// Headers every response carries (SPEC §2): no inline script, no framing, no referrer, no caching
 /// of pages that may show secrets.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    static var contentSecurityPolicy: String {
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    /// Browsers check the redirect that answers a form against `form-action` too, so the apps a
+    /// signed-in person returns to (forward auth) are listed there.
+    let contentSecurityPolicy: String
+
+    init(formActionSources: String = "") {
+        let formAction = (["'self'"] + (formActionSources.isEmpty ? [] : [formActionSources])).joined(separator: " ")
+        contentSecurityPolicy =
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'"
     }
 
     static var referrerPolicy: HTTPField.Name { HTTPField.Name("Referrer-Policy")! }
@@ -18,7 +24,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
         }
-        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        response.headers[.contentSecurityPolicy] = contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[Self.referrerPolicy] = "no-referrer"
         response.headers[Self.frameOptions] = "DENY"

@@ -15,7 +15,7 @@ struct ResetRoutes {
         let outcome = try await services.reset.requestLink(
             for: context.session,
             requestHost: request.head.authority,
-            clientAddress: context.peerAddress
+            clientAddress: context.clientAddress
         )
         // Honest about delivery: if mail to this address is already waiting on errors, say so.
         let delayed = try await services.store.outboxMails(limit: 50).contains {
@@ -41,7 +41,7 @@ struct ResetRoutes {
 
     func useLink(_ request: Request, context: SekishoRequestContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
-        switch try await services.reset.useLink(token: token, clientAddress: context.peerAddress) {
+        switch try await services.reset.useLink(token: token, clientAddress: context.clientAddress) {
         case .reset:
             var response = Redirect.response(to: "/login?reset=1")
             // The user's sessions ended with the reset; this browser's cookie goes too.

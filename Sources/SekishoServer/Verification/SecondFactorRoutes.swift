@@ -14,17 +14,17 @@ struct SecondFactorRoutes {
     }
 
     func showEnroll(_ request: Request, context: SecondFactorContext) async throws -> Response {
-        let rd = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        let rd = services.returnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
         if try await services.store.binding(userID: context.session.user.id) != nil {
-            return Redirect.response(to: "/login/verify" + ReturnPath.query(rd))
+            return Redirect.response(to: "/login/verify" + services.returnPath.query(rd))
         }
         return try await enrollPage(context: context, rd: rd, error: nil)
     }
 
     func submitEnroll(_ request: Request, context: SecondFactorContext) async throws -> Response {
         let form = context.web.form
-        let rd = ReturnPath.sanitize(form["rd"])
-        switch try await services.enrollment.confirm(code: form["code"] ?? "", session: context.session, clientAddress: context.peerAddress) {
+        let rd = services.returnPath.sanitize(form["rd"])
+        switch try await services.enrollment.confirm(code: form["code"] ?? "", session: context.session, clientAddress: context.clientAddress) {
         case .confirmed(let codes):
             var response = recoveryCodesPage(codes, context: context, continueTo: rd ?? "/", path: "/login/enroll")
             response.setCookie(try await signIn(context: context))
@@ -39,17 +39,17 @@ struct SecondFactorRoutes {
     }
 
     func showVerify(_ request: Request, context: SecondFactorContext) async throws -> Response {
-        let rd = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        let rd = services.returnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
         if try await services.store.binding(userID: context.session.user.id) == nil {
-            return Redirect.response(to: "/login/enroll" + ReturnPath.query(rd))
+            return Redirect.response(to: "/login/enroll" + services.returnPath.query(rd))
         }
         return verifyPage(context: context, rd: rd, message: nil)
     }
 
     func submitVerify(_ request: Request, context: SecondFactorContext) async throws -> Response {
         let form = context.web.form
-        let rd = ReturnPath.sanitize(form["rd"])
-        switch try await services.secondFactor.verify(code: form["code"] ?? "", session: context.session, clientAddress: context.peerAddress) {
+        let rd = services.returnPath.sanitize(form["rd"])
+        switch try await services.secondFactor.verify(code: form["code"] ?? "", session: context.session, clientAddress: context.clientAddress) {
         case .accepted:
             var response = Redirect.response(to: rd ?? "/")
             response.setCookie(try await signIn(context: context))
@@ -64,7 +64,7 @@ struct SecondFactorRoutes {
     /// The second factor is proven: a new session id for the signed-in state.
     private func signIn(context: SecondFactorContext) async throws -> Cookie {
         let user = context.session.user
-        let cookie = try await services.sessions.start(.signedIn, for: user, replacing: context.session, clientAddress: context.peerAddress)
+        let cookie = try await services.sessions.start(.signedIn, for: user, replacing: context.session, clientAddress: context.clientAddress)
         try await services.store.recordSignIn(userID: user.id, at: services.clock.now(), effects: .none)
         return cookie
     }

@@ -15,7 +15,7 @@ struct ErrorPageMiddleware: RouterMiddleware {
             return Redirect.response(to: redirect.location)
         } catch let error as any HTTPResponseError {
             context.logger.notice("refused \(request.method) \(request.uri.path): \(error.status.code) \(error)")
-            return page(for: error.status, request: request, context: context)
+            return page(for: error.status, messageKey: (error as? PageRefusal)?.messageKey, request: request, context: context)
         } catch let error as StoreError where error.isUnavailable {
             context.logger.error("database unavailable during \(request.method) \(request.uri.path): \(error)")
             return page(for: .serviceUnavailable, request: request, context: context)
@@ -25,14 +25,14 @@ struct ErrorPageMiddleware: RouterMiddleware {
         }
     }
 
-    private func page(for status: HTTPResponse.Status, request: Request, context: Context) -> Response {
+    private func page(for status: HTTPResponse.Status, messageKey: String? = nil, request: Request, context: Context) -> Response {
         var web = context.web
         web.language = Language.preferred(by: request)
         let key = [400, 403, 404, 405, 413, 415, 503].contains(status.code) ? "error.\(status.code)" : "error.500"
         let page = Page(
             "message",
             title: key + ".title",
-            values: ["message": renderer.localizer.text(key, web.language), "linkHref": "/"],
+            values: ["message": renderer.localizer.text(messageKey ?? key, web.language), "linkHref": "/"],
             status: status
         )
         return renderer.render(page, web: web, path: request.uri.path)

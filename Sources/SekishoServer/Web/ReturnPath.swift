@@ -65,13 +65,4 @@ struct ReturnPath: Sendable {
         guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return nil }
         return value
     }
-
-    /// Paths only; kept until the routes use `services.returnPath.sanitize`, which also follows allowed domains.
-    static func sanitize(_ value: String?) -> String? { sanitizePath(value) }
-
-    /// Paths only; kept until the routes use `services.returnPath.query`.
-    static func query(_ value: String?) -> String {
-        guard let value = sanitizePath(value) else { return "" }
-        return "?rd=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
-    }
 }

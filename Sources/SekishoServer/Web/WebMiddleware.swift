@@ -9,9 +9,11 @@ struct WebMiddleware: RouterMiddleware {
     let sessions: SessionService
     let expectedOrigin: String?
     let maxBodyBytes: Int
+    let trustedProxies: [CIDR]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        context.clientAddress = ClientAddress.resolve(peer: context.peerAddress, headers: request.headers, trusted: trustedProxies)
         context.web.language = Language.preferred(by: request)
         var newNonce: String?
         let nonce: String

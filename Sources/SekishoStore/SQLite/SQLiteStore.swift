@@ -11,11 +11,11 @@ public final class SQLiteStore: Store, Sendable {
     public let location: String
 
     /// Opens (and creates if missing) the database file at `path`.
-    public init(path: String, logger: Logger? = nil) throws {
+    public init(path: String, busyTimeout: TimeInterval = 5, logger: Logger? = nil) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         // Another process (a second instance, the CLI) may hold the write lock for a moment.
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
