@@ -65,11 +65,13 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     let router = Router(context: SekishoRequestContext.self)
     router.addMiddleware {
         LogRequestsMiddleware(.info, includeHeaders: .none)
+        RequestDurationMiddleware(metrics: dependencies.metrics)
         SecurityHeadersMiddleware(formActionSources: services.returnPath.formActionSources)
         ErrorPageMiddleware(renderer: services.renderer)
         FileMiddleware("\(configuration.server.publicDirectory)/static", urlBasePath: "/static", searchForIndexHtml: false)
     }
     HealthRoutes(store: dependencies.store).register(on: router)
+    MetricsRoutes(metrics: dependencies.metrics, store: dependencies.store, allowed: configuration.metricsAllowed).register(on: router)
     // forward auth (helper)
     ForwardAuthRoutes(service: services.forwardAuth).register(on: router)
 

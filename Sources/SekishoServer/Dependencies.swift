@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import Prometheus
 import SekishoCore
 import SekishoStore
 
@@ -11,8 +12,10 @@ public struct Dependencies: Sendable {
     public var clock: any WallClock
     public var masterKey: [UInt8]
     public var hasher: any PasswordHasher
+    /// What `/metrics` shows.
+    public let metrics: SekishoMetrics
     /// The last clock check, for `/admin/system` and the metrics.
-    public var clockStatus = ClockStatus()
+    public var clockStatus: ClockStatus
 
     public init(configuration: SekishoConfiguration, store: any Store, clock: any WallClock, masterKey: [UInt8], hasher: any PasswordHasher) {
         self.configuration = configuration
@@ -20,6 +23,9 @@ public struct Dependencies: Sendable {
         self.clock = clock
         self.masterKey = masterKey
         self.hasher = hasher
+        let metrics = SekishoMetrics()
+        self.metrics = metrics
+        clockStatus = ClockStatus(metricsFactory: PrometheusMetricsFactory(registry: metrics.registry))
     }
 
     /// Opens the data directory, key and database named by the configuration.

@@ -29,9 +29,15 @@ struct Services: Sendable {
         let store = dependencies.store
         let clock = dependencies.clock
         let box = dependencies.secretBox
-        let limiter = AttemptLimiter(store: store, clock: clock, settings: configuration.lockout)
+        let limiter = AttemptLimiter(store: store, clock: clock, settings: configuration.lockout, metrics: dependencies.metrics)
         let notices = NoticeMails(localizer: renderer.localizer, clock: clock)
-        let sessions = SessionService(store: store, clock: clock, settings: configuration.session, secureCookies: configuration.server.isHTTPS)
+        let sessions = SessionService(
+            store: store,
+            clock: clock,
+            settings: configuration.session,
+            secureCookies: configuration.server.isHTTPS,
+            metrics: dependencies.metrics
+        )
         let mailSettings = MailSettingsService(store: store, secretBox: box, configuration: configuration.mail, clock: clock, logger: logger)
         // Verified for unknown users so that they cost the same Argon2id work as known ones.
         let dummyHash = try await dependencies.hasher.hash(OpaqueToken.generate().value)
@@ -106,6 +112,7 @@ struct Services: Sendable {
             transport: { try await settings.transport() },
             sender: { try await settings.sender() },
             pollInterval: pollInterval,
+            metrics: dependencies.metrics,
             logger: logger
         )
     }

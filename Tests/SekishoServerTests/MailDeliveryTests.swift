@@ -33,6 +33,7 @@ import Testing
             transport: { try await settings.transport() },
             sender: { try await settings.sender() },
             pollInterval: .milliseconds(10),
+            metrics: SekishoMetrics(),
             logger: Logger(label: "test")
         )
     }

@@ -34,6 +34,7 @@ final class ScriptedTransport: MailTransport {
             transport: { transport },
             sender: { try MailAddress(address: "sekisho@example.com", name: "Sekisho") },
             pollInterval: .milliseconds(10),
+            metrics: SekishoMetrics(),
             logger: Logger(label: "test")
         )
     }
@@ -148,6 +149,7 @@ final class ScriptedTransport: MailTransport {
             transport: { transport },
             sender: { try MailAddress(address: "sekisho@example.com") },
             pollInterval: .milliseconds(10),
+            metrics: SekishoMetrics(),
             logger: Logger(label: "test")
         )
         environment.clock.advance(by: 61)

@@ -343,3 +343,229 @@ def http_status(driver: WebDriver, url: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for the resilience tests (test_resilience.py): several processes on one data
+# directory, kill -9, plain HTTP without a browser, raw sockets.
+# ---------------------------------------------------------------------------------------------
+
+import html as _html
+import http.client
+import sqlite3
+from urllib.parse import urlencode
+
+
+class ServeProcess:
+    """One `sekisho serve` on `data_dir` (shared with other processes, kept on stop) and a free port.
+
+    `settings` are extra `--set key=value` pairs. The log is appended to, so restarts of the same
+    server (after kill -9) keep one file.
+    """
+
+    def __init__(self, binary: Path, data_dir: Path, log_path: Path, settings: dict[str, str] | None = None) -> None:
+        self.binary = binary
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.settings = dict(settings or {})
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log_file = None
+
+    def start(self, timeout: float = HEALTH_TIMEOUT) -> float:
+        """Starts the server; returns the seconds until GET /healthz answered 200 (bounded by `timeout`)."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file = open(self.log_path, "ab")
+        command = [
+            str(self.binary), "serve",
+            "--data-dir", str(self.data_dir),
+            "--port", str(self.port),
+            "--set", "clock.check=false",
+            "--set", f"server.public_directory={REPO_ROOT / 'Public'}",
+        ]
+        for key, value in self.settings.items():
+            command += ["--set", f"{key}={value}"]
+        started = time.monotonic()
+        self.process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=child_environment(),
+            stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        deadline = started + timeout
+        last_problem = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"sekisho serve exited with status {self.process.returncode} before it was healthy:\n{self.log_tail()}"
+                )
+            try:
+                status, _, _ = http_request(self.port, "GET", "/healthz", timeout=2)
+                if status == 200:
+                    return time.monotonic() - started
+                last_problem = f"status {status}"
+            except OSError as error:
+                last_problem = str(error)
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"/healthz not 200 within {timeout:.0f} s ({last_problem}):\n{self.log_tail()}")
+
+    def is_running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown code runs."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait(timeout=10)
+        self._close_log()
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 10 s. The data directory stays."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:]) or "(no server log)"
+
+
+def run_cli(binary: Path, arguments: list[str], *, stdin: str = "", timeout: float = CLI_TIMEOUT) -> str:
+    """Runs `sekisho ARGUMENTS` from the repo root; returns standard output, fails the test on a non-zero exit."""
+    result = subprocess.run(
+        [str(binary), *arguments], input=stdin, cwd=REPO_ROOT, env=child_environment(),
+        capture_output=True, text=True, timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise AssertionError(
+            f"`sekisho {' '.join(arguments)}` exited {result.returncode}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+        )
+    return result.stdout
+
+
+def http_request(port: int, method: str, path: str, *, headers: dict[str, str] | None = None,
+                 body: bytes | None = None, timeout: float = 15.0) -> tuple[int, dict[str, str], bytes]:
+    """One request on a fresh loopback connection, redirects not followed.
+
+    Returns the status, the headers (lower-case names; repeated Set-Cookie joined with newlines) and the body.
+    """
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read()
+        collected: dict[str, str] = {}
+        for name, value in response.getheaders():
+            key = name.lower()
+            collected[key] = collected[key] + "\n" + value if key in collected else value
+        return response.status, collected, data
+    finally:
+        connection.close()
+
+
+class WebClient:
+    """A cookie-keeping client for Sekisho's pages (one browser, without JavaScript or redirects)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.csrf: str | None = None
+
+    def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
+                body: bytes | None = None, timeout: float = 15.0) -> tuple[int, dict[str, str], str]:
+        sent = dict(headers or {})
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        status, received, data = http_request(self.port, method, path, headers=sent, body=body, timeout=timeout)
+        for line in received.get("set-cookie", "").split("\n"):
+            if "=" not in line:
+                continue
+            name, _, rest = line.partition("=")
+            value = rest.split(";", 1)[0]
+            if value == "" or "max-age=0" in line.lower():
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value
+        text = data.decode("utf-8", errors="replace")
+        found = re.search(r'name="csrf"\s+value="([^"]+)"|value="([^"]+)"\s+name="csrf"', text)
+        if found:
+            self.csrf = _html.unescape(found.group(1) or found.group(2))
+        return status, received, text
+
+    def get(self, path: str, **options) -> tuple[int, dict[str, str], str]:
+        return self.request("GET", path, **options)
+
+    def post_form(self, path: str, fields: dict[str, str], *, with_csrf: bool = True,
+                  timeout: float = 15.0) -> tuple[int, dict[str, str], str]:
+        """POSTs a form as a browser on our own page would (Sec-Fetch-Site: same-origin), with the CSRF field."""
+        if with_csrf:
+            if self.csrf is None:
+                self.get("/login")
+            fields = {**fields, "csrf": self.csrf or ""}
+        return self.request(
+            "POST", path,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"},
+            body=urlencode(fields).encode(), timeout=timeout,
+        )
+
+    def sign_in_password(self, username: str, password: str) -> str:
+        """GET /login, then POST /login; returns the Location of the 303 (fails on anything else)."""
+        self.get("/login")
+        status, headers, text = self.post_form("/login", {"username": username, "password": password})
+        assert status == 303, f"POST /login for {username} answered {status}, expected 303:\n{text[:800]}"
+        return headers.get("location", "")
+
+
+def manual_key(page: str) -> str:
+    """The TOTP key of the enrollment page: the <span> groups inside id="manual-key"."""
+    found = re.search(r'<(\w+)[^>]*\bid="manual-key"[^>]*>', page)
+    assert found, f"no id=\"manual-key\" on the enrollment page:\n{page[:1500]}"
+    block = page[found.end():]
+    block = block[: block.find(f"</{found.group(1)}>")]
+    key = "".join(re.findall(r"<span>([A-Z2-7]+)</span>", block))
+    assert re.fullmatch(r"[A-Z2-7]{24,32}", key), f"cannot read the key from the enrollment page: {block[:400]!r}"
+    return key
+
+
+def table_snapshot(database: Path, hashed_tables: tuple[str, ...]) -> dict[str, object]:
+    """Row counts of every table and a SHA-256 of the full content of `hashed_tables` (read with Python's sqlite3)."""
+    import hashlib
+
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+    try:
+        names = [row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        snapshot: dict[str, object] = {f"count:{name}": connection.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
+                                       for name in names}
+        for name in hashed_tables:
+            digest = hashlib.sha256()
+            for row in connection.execute(f'SELECT * FROM "{name}" ORDER BY rowid'):
+                digest.update(repr(row).encode())
+            snapshot[f"sha256:{name}"] = digest.hexdigest()
+        return snapshot
+    finally:
+        connection.close()
+
+
+def integrity_check(database: Path) -> list[str]:
+    """`PRAGMA integrity_check` on the database file, through Python's sqlite3."""
+    connection = sqlite3.connect(str(database), timeout=10)
+    try:
+        return [row[0] for row in connection.execute("PRAGMA integrity_check")]
+    finally:
+        connection.close()

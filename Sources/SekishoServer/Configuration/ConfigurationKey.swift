@@ -74,6 +74,7 @@ public struct ConfigurationKey: Sendable {
         .init("clock.on_failure", "warn", "warn: log and serve; refuse: stop start-up when the offset is too large."),
         .init("clock.require_answer", "false", "With on_failure refuse: also refuse when no server answers."),
         .init("clock.interval", "3600", "Seconds between clock checks while running."),
+        .init("metrics.allowed", "127.0.0.0/8,::1", "Addresses (CIDR) that may read /metrics; an empty list allows everyone.", list: true),
         .init("audit.retention_days", "365", "Days audit events are kept."),
         .init("log.level", "info", "trace, debug, info, notice, warning, error or critical."),
     ]

@@ -19,6 +19,8 @@ public struct SekishoConfiguration: Sendable {
     public var lockout: LockoutSettings
     public var clock: ClockSettings
     public var logLevel: Logger.Level
+    /// Who may read `/metrics`.
+    public var metricsAllowed: [CIDR]
     /// How long audit events are kept.
     public var auditRetention: TimeInterval
 

@@ -101,6 +101,12 @@ struct SettingsParser {
                 interval: try double("clock.interval", in: 10...86400)
             ),
             logLevel: try choice("log.level"),
+            metricsAllowed: try optionalList("metrics.allowed").map { text throws(ConfigurationError) -> CIDR in
+                guard let range = CIDR(text) else {
+                    throw ConfigurationError(key: "metrics.allowed", "expected an address or CIDR range, got '\(text)'")
+                }
+                return range
+            },
             auditRetention: TimeInterval(try int("audit.retention_days", in: 1...36_500)) * 86_400
         )
     }

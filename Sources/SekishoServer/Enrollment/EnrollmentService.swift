@@ -1,4 +1,5 @@
 import Foundation
+import Prometheus
 import SekishoCore
 import SekishoStore
 
@@ -83,6 +84,7 @@ struct EnrollmentService: Sendable {
                 ),
                 at: now
             )
+            limiter.metrics.codesFailed.increment()
             return .wrongCode
         }
         let codes = RecoveryCodes.generate()
@@ -106,6 +108,7 @@ struct EnrollmentService: Sendable {
             recoveryCodeHashes: codes.map { RecoveryCodes.hash($0, key: recoveryKey) },
             effects: effects
         )
+        if confirmed { limiter.metrics.codesOK.increment() }
         return confirmed ? .confirmed(recoveryCodes: codes) : .expired
     }
 

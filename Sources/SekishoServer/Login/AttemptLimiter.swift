@@ -1,4 +1,5 @@
 import Foundation
+import Prometheus
 import SekishoCore
 import SekishoStore
 
@@ -9,8 +10,10 @@ struct AttemptLimiter: Sendable {
     let clock: any WallClock
     let accountPolicy: LockoutPolicy
     let addressPolicy: LockoutPolicy
+    let metrics: SekishoMetrics
 
-    init(store: any Store, clock: any WallClock, settings: SekishoConfiguration.LockoutSettings) {
+    init(store: any Store, clock: any WallClock, settings: SekishoConfiguration.LockoutSettings, metrics: SekishoMetrics) {
+        self.metrics = metrics
         self.store = store
         self.clock = clock
         accountPolicy = LockoutPolicy(freeFailures: settings.freeFailures, baseDelay: settings.baseDelay, maxDelay: settings.maxDelay)
@@ -37,6 +40,7 @@ struct AttemptLimiter: Sendable {
         if let delay = accountPolicy.delay(afterFailures: accountRecord.failures) {
             try await store.lock(scope: .account, key: account, until: now.addingTimeInterval(delay))
             locked = true
+            metrics.lockouts.increment()
         }
         let addressRecord = try await store.recordFailure(scope: .address, key: address, at: now, windowLength: addressPolicy.window)
         if let delay = addressPolicy.delay(afterFailures: addressRecord.failures) {

@@ -1,4 +1,5 @@
 import Foundation
+import Prometheus
 import SekishoCore
 import SekishoStore
 
@@ -46,6 +47,7 @@ struct LoginService: Sendable {
                 events.append(NewAuditEvent(kind: AuditKind.lockout.rawValue, subjectUserID: user?.id, username: name, clientAddress: clientAddress))
             }
             for event in events { try await store.appendAudit(event, at: clock.now()) }
+            limiter.metrics.signInsFailed.increment()
             return .refused
         }
         if hasher.needsRehash(user.passwordHash) {

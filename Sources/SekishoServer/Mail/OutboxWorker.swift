@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Prometheus
 import SMTPClient
 import SekishoStore
 import ServiceLifecycle
@@ -20,6 +21,7 @@ struct OutboxWorker: Service {
     let transport: @Sendable () async throws -> any MailTransport
     let sender: @Sendable () async throws -> MailAddress
     let pollInterval: Duration
+    let metrics: SekishoMetrics
     let logger: Logger
 
     func run() async throws {
@@ -80,6 +82,7 @@ struct OutboxWorker: Service {
         do {
             let reply = try await transport.deliver(message)
             try await store.markMailSent(id: mail.id, at: clock.now())
+            metrics.mailsSent.increment()
             logger.info("mail sent", metadata: ["id": "\(mail.id)", "to": "\(mail.recipient)", "via": "\(transport.summary)", "reply": "\(reply)"])
         } catch let failure as MailDeliveryFailure where failure.isTransient {
             await retry(mail, error: failure.description)
@@ -114,6 +117,7 @@ struct OutboxWorker: Service {
         logger.error("mail failed permanently", metadata: ["id": "\(mail.id)", "to": "\(mail.recipient)", "error": "\(error)"])
         do {
             try await store.markMailFailed(id: mail.id, error: error, at: clock.now())
+            metrics.mailsFailed.increment()
         } catch {
             logger.error("mail \(mail.id) could not be marked failed: \(error)")
         }

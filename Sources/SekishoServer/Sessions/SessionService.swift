@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Prometheus
 import SekishoCore
 import SekishoStore
 
@@ -17,6 +18,7 @@ struct SessionService: Sendable {
     let clock: any WallClock
     let settings: SekishoConfiguration.SessionSettings
     let secureCookies: Bool
+    let metrics: SekishoMetrics
 
     /// The valid session named by the cookie value, if any. Expired sessions are removed.
     func load(token: String?) async throws -> ActiveSession? {
@@ -72,6 +74,7 @@ struct SessionService: Sendable {
             clientAddress: clientAddress
         )
         try await store.createSession(record, replacing: previous?.record.idHash, effects: effects)
+        if state == .signedIn { metrics.signInsOK.increment() }
         return cookie(value: token.value)
     }
 

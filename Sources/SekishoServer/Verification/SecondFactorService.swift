@@ -1,4 +1,5 @@
 import Foundation
+import Prometheus
 import SekishoCore
 import SekishoStore
 
@@ -36,9 +37,12 @@ struct SecondFactorService: Sendable {
                 NewAuditEvent(kind: AuditKind.codeFailed.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress),
                 at: clock.now()
             )
+            limiter.metrics.codesFailed.increment()
             return .refused
         }
         try await limiter.recordSuccess(account: user.username)
+        limiter.metrics.codesOK.increment()
+        if code.count != 6 { limiter.metrics.recoveryCodesUsed.increment() }
         return .accepted(usedRecoveryCode: code.count != 6)
     }
 
@@ -50,6 +54,7 @@ struct SecondFactorService: Sendable {
         guard let step = totp.match(code, at: now, window: window, after: binding.lastStep) else {
             if totp.match(code, at: now, window: window) != nil {
                 // A valid code whose step was already used: someone replays a code (S7).
+                limiter.metrics.codesReplayed.increment()
                 try await store.appendAudit(
                     NewAuditEvent(
                         kind: AuditKind.codeReplayRefused.rawValue,
