@@ -68,6 +68,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
         RequestDurationMiddleware(metrics: dependencies.metrics)
         SecurityHeadersMiddleware(formActionSources: services.returnPath.formActionSources)
         ErrorPageMiddleware(renderer: services.renderer)
+        StaticPathGuard(prefix: "/static/")
         FileMiddleware("\(configuration.server.publicDirectory)/static", urlBasePath: "/static", searchForIndexHtml: false)
     }
     HealthRoutes(store: dependencies.store).register(on: router)

@@ -174,7 +174,7 @@ import Testing
             // The timeout bounds the wait from both sides: not early, and not much later.
             let elapsed = ContinuousClock.now - started
             #expect(elapsed >= .milliseconds(200))
-            #expect(elapsed < .seconds(2))
+            #expect(elapsed < .seconds(10))
             #expect(responder.requests.count == 1)
         }
     }

@@ -45,7 +45,7 @@ import Testing
             let logs = LogCapture()
             let wallClock = ManualWallClock(Date(timeIntervalSince1970: 1_800_000_000))
             let check = ClockCheck(
-                settings: .init(servers: [responder.address], onFailure: .refuse),
+                settings: .init(servers: [responder.address], timeout: 10, onFailure: .refuse),
                 client: SNTPClient(clock: ScriptedClock(t1, t1 + 0.004)),
                 logger: logs.logger(),
                 wallClock: wallClock
@@ -83,7 +83,7 @@ import Testing
         try await FakeSNTPResponder.withResponder(.offset(45)) { responder in
             let status = ClockStatus()
             let logs = LogCapture()
-            let refusing = ClockCheck(settings: .init(servers: [responder.address], onFailure: .refuse), logger: logs.logger())
+            let refusing = ClockCheck(settings: .init(servers: [responder.address], timeout: 10, onFailure: .refuse), logger: logs.logger())
             let error = await #expect(throws: StartupError.self) {
                 try await refusing.runAtStartup(recordingIn: status)
             }
@@ -93,7 +93,7 @@ import Testing
             // The refused result is still recorded, for the metrics and any later look.
             #expect(status.last?.verdict == .beyondLimit)
 
-            let warning = ClockCheck(settings: .init(servers: [responder.address], onFailure: .warn), logger: logs.logger())
+            let warning = ClockCheck(settings: .init(servers: [responder.address], timeout: 10, onFailure: .warn), logger: logs.logger())
             let result = try await warning.runAtStartup(recordingIn: status)
             #expect(result.verdict == .beyondLimit)
             #expect(status.last == result)
@@ -108,7 +108,7 @@ import Testing
         try await FakeSNTPResponder.withResponder(script) { responder in
             let logs = LogCapture()
             let check = ClockCheck(
-                settings: .init(servers: [responder.address]),
+                settings: .init(servers: [responder.address], timeout: 10),
                 client: SNTPClient(clock: ScriptedClock(t1, t1 + 0.004)),
                 logger: logs.logger()
             )
@@ -176,7 +176,7 @@ import Testing
             try await FakeSNTPResponder.withResponder(forged) { forging in
                 try await FakeSNTPResponder.withResponder(.offset(0.5)) { good in
                     let logs = LogCapture()
-                    let settings = ClockCheckSettings(servers: [kissing.address, forging.address, good.address], timeout: 0.3)
+                    let settings = ClockCheckSettings(servers: [kissing.address, forging.address, good.address], timeout: 3)
                     let result = await ClockCheck(settings: settings, logger: logs.logger()).run()
                     #expect(result.verdict == .withinLimit, "\(logs.text)")
                     let best = try #require(result.best)

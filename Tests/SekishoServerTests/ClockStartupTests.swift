@@ -22,8 +22,10 @@ import Testing
     @Test func checkClockExitsOneWhenBeyondTheLimit() async throws {
         try await FakeSNTPResponder.withResponder(.offset(45)) { responder in
             // The configured server is unusable on purpose: --server replaces the list.
-            let run = try await SekishoRun.start(["check-clock", "--set", "clock.servers=ntp.invalid", "--server", responder.address])
-                .finish(within: .seconds(20))
+            let run = try await SekishoRun.start([
+                "check-clock", "--set", "clock.servers=ntp.invalid", "--set", "clock.timeout=10", "--server", responder.address,
+            ])
+            .finish(within: .seconds(20))
             #expect(run.status == 1, "\(run)")
             #expect(run.standardOutput.contains("exceeds the 3 s limit: authenticator codes will fail; enable NTP on this machine"), "\(run)")
             #expect(run.standardOutput.contains("codes will fail for most users"), "\(run)")
@@ -123,6 +125,7 @@ private final class SekishoRun: Sendable {
             "serve", "--host", "127.0.0.1", "--port", "\(port)", "--data-dir", data,
             "--set", "server.public_directory=\(repositoryRoot())/Public",
             "--set", "clock.check=true", "--set", "clock.servers=\(ntp)", "--set", "clock.on_failure=\(onFailure)",
+            "--set", "clock.timeout=10",
         ]
     }
 

@@ -3,7 +3,7 @@
     SEKISHO_BIN=$(swift build --show-bin-path)/sekisho /usr/bin/python3 -m pytest -q Tests/e2e/test_resilience.py
 
 Everything runs on loopback against `sekisho serve` processes on temporary data directories; each test
-is bounded in time (the whole file takes about a minute and a half). Server logs go to
+is bounded in time (the whole file takes about 40 s on 2 cores). Server logs go to
 test-artifacts/e2e/resilience/.
 """
 

@@ -85,7 +85,9 @@ struct AdminService: Sendable {
         let email = change.email.trimmingCharacters(in: .whitespaces)
         guard UserService.isPlausibleAddress(email) else { throw Refusal.invalid("'\(change.email)' is not a mail address") }
         let name = change.displayName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard name.count <= 200, !name.contains(where: \.isNewline) else { throw Refusal.invalid("the name is too long or has line breaks") }
+        guard name.count <= 200, !name.contains(where: \.isNewline), !UserService.containsControlCharacters(name) else {
+            throw Refusal.invalid("the name is too long or has line breaks")
+        }
         var newHash: String?
         if let newPassword = change.newPassword {
             do {

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Prometheus
 import SekishoCore
 import SekishoStore
@@ -27,6 +28,11 @@ struct LoginService: Sendable {
     }
 
     func checkPassword(username: String, password: String, clientAddress: String) async throws -> Outcome {
+        // Longer than any user ID or sensible password: not a person at the form (it has
+        // maxlength); refused before anything is hashed or stored.
+        guard username.count <= UserName.maximumLength * 2, password.utf8.count <= 4096 else {
+            throw HTTPError(.badRequest, message: "user ID or password far too long")
+        }
         let name = UserName.normalize(username)
         let locked = try await limiter.isLocked(account: name, address: clientAddress)
         let user = try await store.user(username: name)

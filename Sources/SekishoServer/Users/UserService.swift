@@ -31,7 +31,7 @@ public struct UserService: Sendable {
         let mail = email.trimmingCharacters(in: .whitespaces)
         guard Self.isPlausibleAddress(mail) else { throw Refusal(description: "'\(email)' is not a mail address") }
         let display = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard display.count <= 200, !display.contains(where: { $0.isNewline }) else {
+        guard display.count <= 200, !display.contains(where: { $0.isNewline }), !Self.containsControlCharacters(display) else {
             throw Refusal(description: "the name is too long or has line breaks")
         }
         do {
@@ -56,7 +56,13 @@ public struct UserService: Sendable {
     static func isPlausibleAddress(_ address: String) -> Bool {
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), address.count <= 254 else { return false }
-        return !address.contains(where: { $0.isWhitespace || $0.isNewline || "<>\"(),;:\\".contains($0) })
+        return !address.contains(where: { $0.isWhitespace || $0.isNewline || "<>\"(),;:\\".contains($0) }) && !containsControlCharacters(address)
+    }
+
+    /// Control characters (NUL among them) have no place in names or addresses: SQLite would cut a
+    /// string at NUL, and mail headers must not carry them.
+    static func containsControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }
     }
 
     static func explain(_ violation: PasswordPolicyViolation) -> String {
