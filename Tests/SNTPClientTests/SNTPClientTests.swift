@@ -244,7 +244,7 @@ import Testing
                         SNTPServer(host: "127.0.0.1", port: dead.port),
                         SNTPServer(host: "127.0.0.1", port: fast.port),
                     ]
-                    let report = await client.query(servers: servers, timeout: .milliseconds(500))
+                    let report = await client.query(servers: servers, timeout: .seconds(3))
                     #expect(report.results.map(\.server) == servers)
                     let slowResult = try report.results[0].result.get()
                     #expect(abs(slowResult.delay - 0.300) < 1e-6)
