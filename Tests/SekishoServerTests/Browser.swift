@@ -105,6 +105,16 @@ extension TestEnvironment {
         return key
     }
 
+    /// Enrolls, signs out, and signs in again up to the code page: where most code tests start.
+    @discardableResult
+    func enrollThenReturnToCodePage(_ browser: inout Browser, user: String = "alice") async throws -> String {
+        let key = try await signInAndEnroll(&browser, user: user)
+        try await browser.get("/")
+        try await browser.post("/logout", [])
+        try await signInToCodePage(&browser, user: user)
+        return key
+    }
+
     /// Signs in with the password up to the code page.
     func signInToCodePage(_ browser: inout Browser, user: String = "alice", password: String = "correct horse battery") async throws {
         try await browser.get("/login")

@@ -49,10 +49,7 @@ import Testing
         let user = try await environment.createUser()
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            try await browser.get("/")
-            try await browser.post("/logout", [])
-            try await environment.signInToCodePage(&browser)
+            try await environment.enrollThenReturnToCodePage(&browser)
             try await browser.post("/login/reset", [])
             #expect(await worker(environment).runOnce() == 1)
 

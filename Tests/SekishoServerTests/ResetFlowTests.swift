@@ -78,10 +78,7 @@ import Testing
         let user = try await environment.createUser()
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            try await browser.get("/")
-            try await browser.post("/logout", [])
-            try await environment.signInToCodePage(&browser)
+            try await environment.enrollThenReturnToCodePage(&browser)
             try await browser.post("/login/reset", [])
             let first = try link(in: try #require(try await resetMails(environment).first))
             try await browser.post("/login/reset", [])
@@ -105,10 +102,7 @@ import Testing
         try await environment.createUser()
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            try await browser.get("/")
-            try await browser.post("/logout", [])
-            try await environment.signInToCodePage(&browser)
+            try await environment.enrollThenReturnToCodePage(&browser)
             for _ in 0..<4 { try await browser.post("/login/reset", []) }
             #expect(try await resetMails(environment).count == 3)
             #expect(browser.errorMessage != nil)
@@ -126,10 +120,7 @@ import Testing
         try await environment.createUser()
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            try await browser.get("/")
-            try await browser.post("/logout", [])
-            try await environment.signInToCodePage(&browser)
+            try await environment.enrollThenReturnToCodePage(&browser)
             try await browser.post("/login/reset", [])
             #expect(browser.errorMessage != nil)
             #expect(try await resetMails(environment).isEmpty)
@@ -145,10 +136,7 @@ import Testing
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
             browser.origin = "https://login.example.com"
-            _ = try await environment.signInAndEnroll(&browser)
-            try await browser.get("/")
-            try await browser.post("/logout", [])
-            try await environment.signInToCodePage(&browser)
+            try await environment.enrollThenReturnToCodePage(&browser)
             try await browser.post("/login/reset", [])
             #expect(try link(in: try #require(try await resetMails(environment).first)).hasPrefix("https://login.example.com/reset/"))
         }
@@ -181,10 +169,7 @@ import Testing
         try await environment.createUser()
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            try await browser.get("/")
-            try await browser.post("/logout", [])
-            try await environment.signInToCodePage(&browser)
+            try await environment.enrollThenReturnToCodePage(&browser)
             try await browser.post("/login/reset", [])
             #expect(browser.lastPage.contains("class=\"success\""))
             // The first mail could not be delivered: the next request says delivery is failing.

@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from selenium.common.exceptions import WebDriverException
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -112,9 +113,22 @@ class Artifacts:
         return target
 
     def element(self, element: WebElement, name: str) -> Path:
-        """A screenshot of one element only."""
+        """A screenshot of one element only.
+
+        Chromedriver sometimes answers "Node with given id does not belong to the document" for a
+        node of a page that has just loaded; the element is found again (by its id) and retried.
+        """
         target = self.path(name)
-        target.write_bytes(element.screenshot_as_png)
+        element_id = element.get_attribute("id")
+        for attempt in range(3):
+            try:
+                target.write_bytes(element.screenshot_as_png)
+                return target
+            except WebDriverException:
+                if attempt == 2 or not element_id:
+                    raise
+                time.sleep(0.2)  # a retry of a driver hiccup, not a wait for time to pass
+                element = element.parent.find_element(By.ID, element_id)
         return target
 
 
