@@ -46,6 +46,8 @@ import Testing
             // The code used to enroll is spent.
             #expect(binding.lastStep == TOTP(secret: try Base32.decode(key)).step(at: environment.clock.now()))
             #expect(try await environment.store.unusedRecoveryCodeCount(userID: user.id) == 10)
+            let kinds = try await environment.store.auditEvents(userID: user.id, kind: nil, limit: 10, offset: 0).map(\.kind)
+            #expect(kinds.contains("enrollment") && kinds.contains("sign_in"))
         }
     }
 
