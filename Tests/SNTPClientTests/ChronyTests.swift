@@ -6,9 +6,9 @@ import Testing
 @Suite struct ChronyTests {
     @Test func realChronyServerAgreesWithOurClock() async throws {
         try await Chrony.withServer { chrony in
-            let measurement = try await SNTPClient().query(host: "127.0.0.1", port: chrony.port, timeout: .seconds(2))
+            let measurement = try await SNTPClient().query(host: "127.0.0.1", port: chrony.port, timeout: .seconds(5))
             // chronyd with `-x` serves the very clock we read, over loopback: any offset is measurement noise.
-            #expect(abs(measurement.offset) < 0.050, "\(measurement)\n\(chrony.log)")
+            #expect(abs(measurement.offset) < max(0.050, measurement.delay / 2 + 0.005), "\(measurement)\n\(chrony.log)")
             #expect(measurement.delay > 0)
             #expect(measurement.delay < 1)
             // chrony reports the configured local stratum itself (8), not 8 + 1.
@@ -31,7 +31,7 @@ import Testing
                 #expect(throws: SNTPError.timeout) { try report.results[0].result.get() }
                 let best = try #require(report.best, "\(chrony.log)")
                 #expect(best.server == "127.0.0.1:\(chrony.port)")
-                #expect(abs(best.offset) < 0.050)
+                #expect(abs(best.offset) < max(0.050, best.delay / 2 + 0.005))
             }
         }
     }

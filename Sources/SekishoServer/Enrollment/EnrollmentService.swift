@@ -102,7 +102,12 @@ struct EnrollmentService: Sendable {
         let effects = SideEffects(audit: [
             NewAuditEvent(kind: AuditKind.enrolled.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress),
             NewAuditEvent(
-                kind: AuditKind.signIn.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress, detail: "enrollment"),
+                kind: AuditKind.signIn.rawValue,
+                subjectUserID: user.id,
+                username: user.username,
+                clientAddress: clientAddress,
+                detail: "enrollment"
+            ),
         ])
         let confirmed = try await store.confirmEnrollment(
             enrollmentID: pending.id,
