@@ -8,7 +8,7 @@
                                      half-way session per user (password accepted, code pending);
                                      create one user without two-factor and sign it in.
                                      Writes OUT/csrf, OUT/signed_in, OUT/users.json
-  prepare.py codes OUT               write OUT/verify.txt: "session code" per user, the code for
+  prepare.py codes OUT               write OUT/codes.txt: "session code" per user, the code for
                                      step now+1 (accepted: inside the +-1 window, after last_step);
                                      prints that step
   prepare.py accepted DB STEP        count bindings whose last_step is STEP (accepted codes)
@@ -141,7 +141,7 @@ def codes(out):
         users = json.load(f)
     now = time.time()
     step = int(now) // PERIOD + 1
-    with open(os.path.join(out, "verify.txt"), "w") as f:
+    with open(os.path.join(out, "codes.txt"), "w") as f:
         for user in users:
             f.write(f"{user['session']} {totp(user['key'], step)}\n")
     # Step now+1 stays inside the +-1 window until the end of step now+2.

@@ -102,7 +102,8 @@ $PY "$BENCH/prepare.py" setup "$URL" "$API_TOKEN" "$USERS" "$WORK"
 export BENCH_CSRF BENCH_COOKIE
 BENCH_CSRF="$(cat "$WORK/csrf")"
 SIGNED_IN="$(cat "$WORK/signed_in")"
-DB="$(ls "$DATA"/*.sqlite "$DATA"/*.db 2>/dev/null | head -1)"
+DB=""
+for candidate in "$DATA"/*.sqlite "$DATA"/*.db; do [[ -f "$candidate" ]] && { DB="$candidate"; break; }; done
 [[ -n "$DB" ]] || { echo "no database file in $DATA" >&2; exit 1; }
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: sekisho_session=$SIGNED_IN" "$URL/api/authz/auth-request")
 [[ "$code" == 200 ]] || { echo "auth-request with the signed-in session answered $code, not 200" >&2; exit 1; }

@@ -47,6 +47,7 @@ def main():
     start_barrier = threading.Barrier(args.threads + 1)
     counts = [0] * args.threads
     missed = [0] * args.threads
+    busy = [0] * args.threads
 
     def worker(index):
         conn = sqlite3.connect(copy_path, isolation_level=None, timeout=5.0, check_same_thread=False)
@@ -62,7 +63,12 @@ def main():
                 step += 1
             # GRDB's pool.write opens a deferred transaction; IMMEDIATE here only avoids the
             # upgrade deadlock retry between Python connections and costs the same fsync.
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                # The busy timeout ran out while other writers queued for the lock: try again.
+                busy[index] += 1
+                continue
             cur = conn.execute(
                 "UPDATE totp_binding SET last_step = ? WHERE user_id = ? AND last_step < ?",
                 (step, user, step),
@@ -88,7 +94,7 @@ def main():
     total = sum(counts)
     mode = sqlite3.connect(copy_path).execute("PRAGMA journal_mode").fetchone()[0]
     print(f"sqlite_update: threads={args.threads} users={len(users)} journal={mode} synchronous=FULL "
-          f"commits={total} unchanged={sum(missed)} seconds={elapsed:.2f} commits_per_s={total / elapsed:.1f}")
+          f"commits={total} unchanged={sum(missed)} busy_retries={sum(busy)} seconds={elapsed:.2f} commits_per_s={total / elapsed:.1f}")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(copy_path + suffix):
             os.remove(copy_path + suffix)

@@ -76,7 +76,7 @@ public struct Chrony: Sendable {
     /// Polls with short queries until chronyd answers; readiness polling, bounded to about 5 s.
     private func waitUntilAnswering(process: Process) async throws {
         let client = SNTPClient()
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(20)
         var lastError: SNTPError?
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
@@ -84,14 +84,14 @@ public struct Chrony: Sendable {
                 throw CancellationError()
             }
             do {
-                _ = try await client.query(host: "127.0.0.1", port: self.port, timeout: .milliseconds(100))
+                _ = try await client.query(host: "127.0.0.1", port: self.port, timeout: .milliseconds(300))
                 return
             } catch {
                 lastError = error
             }
         }
         Issue.record(
-            "chronyd did not answer on port \(self.port) within 5 s (last error: \(lastError.map(String.init(describing:)) ?? "none")):\n\(self.log)"
+            "chronyd did not answer on port \(self.port) within 20 s (last error: \(lastError.map(String.init(describing:)) ?? "none")):\n\(self.log)"
         )
         throw CancellationError()
     }

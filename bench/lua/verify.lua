@@ -1,4 +1,4 @@
--- POST /login/verify: each half-way session (one per user, from $BENCH_DIR/verify.txt) submits its
+-- POST /login/verify: each half-way session (one per user, from $BENCH_DIR/codes.txt) submits its
 -- user's correct code once. A thread stops as soon as all of its sessions have been answered;
 -- connections that find the list used up send GET /healthz meanwhile (at most one per
 -- connection, excluded from the accepted count). wrk's own duration is always the full -d, so the
@@ -28,7 +28,7 @@ local mine, next_index = {}, 1
 accepted, refused, first_at, last_at = 0, 0, 0, 0
 function init(args)
   local index = 0
-  for line in io.lines(os.getenv("BENCH_DIR") .. "/verify.txt") do
+  for line in io.lines(os.getenv("BENCH_DIR") .. "/codes.txt") do
     index = index + 1
     if (index - 1) % tonumber(os.getenv("BENCH_THREADS")) + 1 == id then
       local session, code = line:match("(%S+) (%S+)")

@@ -30,12 +30,19 @@ struct AdminSystemRoutes {
             "problems": problems,
         ]
         if let clock = services.dependencies.clockStatus.last {
-            values["clock"] = [
-                "verdict": clock.verdict.rawValue, "offset": clock.offset.map { String(format: "%+.3f s", $0) } ?? "—",
-                "server": clock.best?.server ?? clock.failures.map(\.description).joined(separator: "; "),
-                "checkedAt": NoticeMails.timestamp(clock.checkedAt),
-            ]
+            values["clock"] = Self.clockValues(clock)
         }
         return services.renderer.render(Page("admin-system", title: "admin.system_title", values: values), web: context.web, path: "/admin/system")
+    }
+
+    /// The clock check for the page. A function of its own: Swift 6.3.1's optimiser crashed on
+    /// this dictionary built inline in the async handler (SIL ownership verifier).
+    static func clockValues(_ clock: ClockCheckResult) -> [String: String] {
+        [
+            "verdict": clock.verdict.rawValue,
+            "offset": clock.offset.map { String(format: "%+.3f s", $0) } ?? "—",
+            "server": clock.best?.server ?? clock.failures.map(\.description).joined(separator: "; "),
+            "checkedAt": NoticeMails.timestamp(clock.checkedAt),
+        ]
     }
 }

@@ -9,6 +9,20 @@ import SekishoStore
 struct PageRenderer: Sendable {
     let library: MustacheLibrary
     let localizer: Localizer
+    /// Per language, the strings as templates see them (`login.title` as `login_title`); built
+    /// once, because rebuilding them per page was most of the cost of rendering.
+    private let templateStrings: [Language: [String: String]]
+
+    init(library: MustacheLibrary, localizer: Localizer) {
+        self.library = library
+        self.localizer = localizer
+        templateStrings = Dictionary(
+            uniqueKeysWithValues: Language.allCases.map { language in
+                let table = localizer.table(for: language)
+                return (language, Dictionary(uniqueKeysWithValues: table.map { ($0.key.replacingOccurrences(of: ".", with: "_"), $0.value) }))
+            }
+        )
+    }
 
     static func load(publicDirectory: String) async throws -> PageRenderer {
         let library: MustacheLibrary
@@ -21,12 +35,12 @@ struct PageRenderer: Sendable {
     }
 
     func render(_ page: Page, web: WebState, path: String) -> Response {
-        let strings = localizer.table(for: web.language)
+        let strings = templateStrings[web.language] ?? [:]
         var values = page.values
         // Mustache reads dots as nesting, so templates see `login.title` as `t.login_title`.
-        values["t"] = Dictionary(uniqueKeysWithValues: strings.map { ($0.key.replacingOccurrences(of: ".", with: "_"), $0.value) })
+        values["t"] = strings
         values["lang"] = web.language.rawValue
-        values["title"] = strings[page.title] ?? page.title
+        values["title"] = localizer.text(page.title, web.language)
         values["csrf"] = web.csrfToken
         values["languages"] = Language.allCases.map { language in
             ["code": language.rawValue, "label": language.label, "href": "\(path)?lang=\(language.rawValue)", "current": language == web.language]
@@ -37,7 +51,7 @@ struct PageRenderer: Sendable {
             values["isAdmin"] = session.user.role == .admin
         }
         if let message = page.message {
-            values[message.kind.rawValue] = strings[message.key] ?? message.key
+            values[message.kind.rawValue] = localizer.text(message.key, web.language)
         }
         guard let html = library.render(values, withTemplate: page.template) else {
             return Response(
