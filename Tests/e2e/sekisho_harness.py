@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -263,11 +263,29 @@ def page_text(driver: WebDriver) -> str:
         return "(no body)"
 
 
+def is_stale(element: WebElement) -> bool:
+    """Whether `element` belongs to a document that has been replaced.
+
+    Chromedriver reports that either as StaleElementReferenceException or, for a node of a page that
+    is being torn down, as a plain WebDriverException "Node with given id does not belong to the
+    document"; `EC.staleness_of` knows only the first and would fail on the second.
+    """
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+
+
 def submit(driver: WebDriver, button: WebElement) -> None:
     """Clicks a submit button and waits until the browser has loaded the next document."""
     old_root = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, PAGE_TIMEOUT).until(EC.staleness_of(old_root))
+    WebDriverWait(driver, PAGE_TIMEOUT).until(lambda _: is_stale(old_root))
     WebDriverWait(driver, PAGE_TIMEOUT).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
