@@ -76,7 +76,8 @@ public protocol SecondFactorStore: Sendable {
 
 public protocol SessionStore: Sendable {
     /// Stores `new` and deletes the session `replacing` (if any) in one transaction: the session id
-    /// changes at every change of privilege.
+    /// changes at every change of privilege. A signed-in session also records the user's last
+    /// sign-in in that transaction (one commit, not two, on the path of every sign-in).
     func createSession(_ new: SessionRecord, replacing oldIDHash: String?, effects: SideEffects) async throws
     func session(idHash: String) async throws -> SessionRecord?
     /// The session and its user in one indexed query: the hot path of every signed-in request.

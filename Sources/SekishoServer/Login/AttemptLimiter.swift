@@ -52,6 +52,8 @@ struct AttemptLimiter: Sendable {
     /// A complete sign-in forgives the account's failures. Password success alone does not:
     /// otherwise whoever knows the password could reset the count between code guesses.
     func recordSuccess(account: String) async throws {
+        // A read first: most sign-ins follow no failure, and a write would cost a commit for nothing.
+        guard try await store.attempt(scope: .account, key: account) != nil else { return }
         try await store.clearFailures(scope: .account, key: account)
     }
 }

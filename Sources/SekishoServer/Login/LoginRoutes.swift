@@ -61,7 +61,6 @@ struct LoginRoutes {
                 effects: effects
             )
             try await services.limiter.recordSuccess(account: user.username)
-            try await services.store.recordSignIn(userID: user.id, at: services.clock.now(), effects: .none)
             response = Redirect.response(to: rd ?? "/")
             response.setCookie(cookie)
         case .enroll, .verify:

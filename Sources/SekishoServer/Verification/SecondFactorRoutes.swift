@@ -65,7 +65,6 @@ struct SecondFactorRoutes {
     private func signIn(context: SecondFactorContext) async throws -> Cookie {
         let user = context.session.user
         let cookie = try await services.sessions.start(.signedIn, for: user, replacing: context.session, clientAddress: context.clientAddress)
-        try await services.store.recordSignIn(userID: user.id, at: services.clock.now(), effects: .none)
         return cookie
     }
 

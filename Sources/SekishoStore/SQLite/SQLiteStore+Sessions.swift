@@ -10,6 +10,12 @@ extension SQLiteStore: SessionStore {
                 try db.execute(sql: "DELETE FROM totp_enrollment WHERE session_id_hash = ?", arguments: [oldIDHash])
             }
             try new.insert(db)
+            if new.state == .signedIn {
+                try db.execute(
+                    sql: "UPDATE user SET last_sign_in_at = ? WHERE id = ?",
+                    arguments: [new.createdAt.timeIntervalSince1970, new.userID]
+                )
+            }
             try Self.apply(effects, in: db, at: new.createdAt)
         }
     }
