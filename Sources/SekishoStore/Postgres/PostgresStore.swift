@@ -1,0 +1,275 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// The shared store for several Sekisho instances: PostgreSQL through a PostgresNIO connection pool.
+///
+/// The pool only works while ``run()`` runs: the server runs it as a long-lived service (its
+/// signature matches ServiceLifecycle's `Service.run()`, so `extension PostgresStore: Service {}`
+/// is all the wiring needed) and cancels it at shutdown. ``migrate()`` does not need the pool: it
+/// opens a connection of its own, so that a wrong password or an unreachable host is reported at
+/// start-up as a clear ``StoreError/unavailable(_:)`` instead of a request that waits.
+///
+/// Every rule that must hold across instances (replay guard, single-use codes and tokens,
+/// lockouts) is one conditional statement (`UPDATE ... WHERE ... RETURNING`); the outbox is taken
+/// with `FOR UPDATE SKIP LOCKED`. Times are `DOUBLE PRECISION` seconds since 1970, as in SQLite.
+public final class PostgresStore: Store, Sendable {
+    let client: PostgresClient
+    let url: PostgresURL
+    let logger: Logger
+    private let tls: TLSConfiguration?
+
+    /// The URL without its password.
+    public var location: String { url.description }
+
+    /// Prepares a pool of at most `poolSize` connections to `url`; connects nothing yet.
+    ///
+    /// - Parameters:
+    ///   - url: `postgres://user:password@host:port/database`, see ``PostgresURL`` for `sslmode`.
+    ///   - poolSize: the most connections this instance opens; mind the server's `max_connections`
+    ///     across all instances.
+    /// - Throws: ``PostgresURL/ParseError`` for a malformed URL, ``PostgresStoreError`` for a bad
+    ///   pool size or TLS file.
+    public init(url: String, poolSize: Int = 10, logger: Logger = Logger(label: "sekisho.store.postgres")) throws {
+        guard poolSize >= 1 else {
+            throw PostgresStoreError(sqlState: nil, message: "the connection pool size must be at least 1, not \(poolSize)")
+        }
+        let url = try PostgresURL(url)
+        let tls = Self.tlsConfiguration(for: url)
+        let clientTLS: PostgresClient.Configuration.TLS =
+            switch url.sslMode {
+            case .disable: .disable
+            case .prefer: .prefer(tls!)
+            case .require, .verifyFull: .require(tls!)
+            }
+        var configuration = PostgresClient.Configuration(
+            host: url.host,
+            port: url.port,
+            username: url.username,
+            password: url.password,
+            database: url.database,
+            tls: clientTLS
+        )
+        configuration.options.minimumConnections = 0
+        configuration.options.maximumConnections = poolSize
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.url = url
+        self.logger = logger
+        self.tls = tls
+    }
+
+    /// Runs the connection pool until the calling task is cancelled; queries wait until it runs.
+    public func run() async {
+        await client.run()
+    }
+
+    public func migrate() async throws {
+        let connection = try await connect()
+        do {
+            try await PostgresMigrations.migrate(on: connection, logger: logger)
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw mapped(error, probe: false)
+        }
+    }
+
+    /// The names of the migrations applied so far, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        try await query("SELECT name FROM schema_migrations ORDER BY name").map { try $0("name", as: String.self) }
+    }
+
+    public func ping() async throws {
+        _ = try await query("SELECT 1 AS one")
+    }
+
+    /// Opens one connection outside the pool and closes it: a start-up check with a clear error.
+    public func checkConnection() async throws {
+        let connection = try await connect()
+        try? await connection.close()
+    }
+
+    // MARK: - Access with errors mapped to the domain
+
+    /// Runs one statement on a pooled connection and collects its rows.
+    @discardableResult
+    func query(_ query: PostgresQuery) async throws -> [PostgresRecord] {
+        do {
+            return try await client.query(query, logger: logger).collect().map(PostgresRecord.init)
+        } catch {
+            throw await mappedProbing(error)
+        }
+    }
+
+    /// Runs `body` between `BEGIN` and `COMMIT` on one pooled connection; any error rolls back.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch {
+            throw await mappedProbing(error)
+        }
+    }
+
+    /// Runs one statement inside a transaction and collects its rows.
+    @discardableResult
+    func query(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [PostgresRecord] {
+        try await connection.query(query, logger: logger).collect().map(PostgresRecord.init)
+    }
+
+    /// Writes the mails and audit events of a change inside the change's transaction.
+    func apply(_ effects: SideEffects, on connection: PostgresConnection, at now: Date) async throws {
+        for mail in effects.mails {
+            try await insertMail(mail, on: connection, at: now)
+        }
+        for event in effects.audit {
+            try await insertAudit(event, on: connection, at: now)
+        }
+    }
+
+    @discardableResult
+    func insertMail(_ mail: NewOutboxMail, on connection: PostgresConnection, at now: Date) async throws -> Int64 {
+        let t = now.timeIntervalSince1970
+        let rows = try await query(
+            """
+            INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, next_try_at)
+            VALUES (\(mail.recipient), \(mail.subject), \(mail.textBody), \(mail.htmlBody), \(t), \(t)) RETURNING id
+            """,
+            on: connection
+        )
+        return try rows.first.required("new mail")("id", as: Int64.self)
+    }
+
+    func insertAudit(_ event: NewAuditEvent, on connection: PostgresConnection, at now: Date) async throws {
+        _ = try await connection.query(
+            """
+            INSERT INTO audit_event (at, kind, actor_user_id, subject_user_id, username, client_address, detail)
+            VALUES (\(now.timeIntervalSince1970), \(event.kind), \(event.actorUserID), \(event.subjectUserID), \(event.username),
+                    \(event.clientAddress), \(event.detail))
+            """,
+            logger: logger
+        ).collect()
+    }
+
+    // MARK: - Connections and errors
+
+    private static func tlsConfiguration(for url: PostgresURL) -> TLSConfiguration? {
+        guard url.sslMode != .disable else { return nil }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        // libpq's prefer and require encrypt without checking who answers; verify-full checks.
+        tls.certificateVerification = url.sslMode == .verifyFull ? .fullVerification : .none
+        if let file = url.sslRootCertificate {
+            tls.trustRoots = .file(file)
+        }
+        return tls
+    }
+
+    /// One connection outside the pool, with connection failures described for an operator.
+    private func connect() async throws -> PostgresConnection {
+        let connectionTLS: PostgresConnection.Configuration.TLS
+        do {
+            connectionTLS =
+                switch url.sslMode {
+                case .disable: .disable
+                case .prefer: .prefer(try NIOSSLContext(configuration: tls!))
+                case .require, .verifyFull: .require(try NIOSSLContext(configuration: tls!))
+                }
+        } catch {
+            throw StoreError.unavailable("cannot set up TLS for \(url): \(error)")
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: url.host,
+            port: url.port,
+            username: url.username,
+            password: url.password,
+            database: url.database,
+            tls: connectionTLS
+        )
+        configuration.options.connectTimeout = .seconds(10)
+        do {
+            return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        } catch {
+            throw mapped(error, probe: false)
+        }
+    }
+
+    /// Maps `error`; an error it cannot explain (such as the pool giving up after failed
+    /// connection attempts) is explained by trying one connection.
+    private func mappedProbing(_ error: any Error) async -> any Error {
+        let result = mapped(error, probe: true)
+        guard result is ProbeNeeded else { return result }
+        do {
+            try await checkConnection()
+        } catch let probeError {
+            return probeError
+        }
+        return error
+    }
+
+    private struct ProbeNeeded: Error {}
+
+    /// Domain errors for PostgresNIO's: duplicates, outages (with the reason), or
+    /// ``PostgresStoreError`` for the rest.
+    private func mapped(_ error: any Error, probe: Bool) -> any Error {
+        switch error {
+        case let error as StoreError:
+            return error
+        case let error as PostgresTransactionError:
+            guard let inner = error.closureError ?? error.beginError ?? error.commitError else {
+                return StoreError.unavailable("transaction on \(url) failed")
+            }
+            return mapped(inner, probe: probe)
+        case let error as PSQLError:
+            return mapped(error)
+        case is PostgresDecodingError, is DecodingError, is PostgresURL.ParseError, is PostgresStoreError, is CancellationError:
+            return error
+        default:
+            return probe ? ProbeNeeded() : StoreError.unavailable("cannot connect to \(url): \(error)")
+        }
+    }
+
+    private func mapped(_ error: PSQLError) -> any Error {
+        if error.code == .server, let info = error.serverInfo {
+            let state = info[.sqlState] ?? ""
+            let message = info[.message] ?? "no message"
+            switch state {
+            case "23505":
+                return StoreError.duplicate(info[.detail] ?? info[.constraintName] ?? "row")
+            case "28P01", "28000":
+                return StoreError.unavailable("\(url) refused user \(url.username): \(message) (check the password in database.url)")
+            case "3D000":
+                return StoreError.unavailable("\(url): \(message) (create the database first)")
+            case _ where state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57P"):
+                return StoreError.unavailable("\(url): \(message) (SQLSTATE \(state))")
+            case "40001", "40P01", "55P03", "25006":
+                // Serialization failure, deadlock, lock timeout, read-only replica: worth a retry later.
+                return StoreError.unavailable("\(url): \(message) (SQLSTATE \(state))")
+            default:
+                return PostgresStoreError(sqlState: state, message: message)
+            }
+        }
+        switch error.code {
+        case .connectionError:
+            let reason = error.underlying.map { "\($0)" } ?? "connection failed"
+            return StoreError.unavailable("cannot reach \(url): \(reason)")
+        case .sslUnsupported:
+            return StoreError.unavailable("\(url) does not offer TLS; add ?sslmode=disable only on a trusted network")
+        case .failedToAddSSLHandler, .receivedUnencryptedDataAfterSSLRequest:
+            return StoreError.unavailable("TLS with \(url) failed: \(error.underlying.map { "\($0)" } ?? "\(error.code)")")
+        case .unsupportedAuthMechanism, .authMechanismRequiresPassword, .saslError:
+            return StoreError.unavailable("\(url) refused user \(url.username): \(error.code) (check the password in database.url)")
+        case .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed, .queryCancelled:
+            return StoreError.unavailable("connection to \(url) lost: \(error.code)")
+        default:
+            return PostgresStoreError(sqlState: nil, message: "\(error.code)")
+        }
+    }
+}
+
+extension PostgresStore {
+    /// The first column of the first row of `sql`, as text; for tests and diagnostics only.
+    package func rawValue(sql: String) async throws -> String? {
+        try await query(PostgresQuery(unsafeSQL: sql)).first.map { try $0(0, as: String?.self) } ?? nil
+    }
+}
