@@ -36,9 +36,7 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
         print("No users yet. Create the first administrator within one hour at:\n  \(link)")
         logger.notice("no users yet: first-administrator setup link created (valid 1 hour, printed on standard output)")
     }
-    if configuration.mail.worker {
-        app.addServices(services.outboxWorker(logger: logger))
-    }
+    app.addServices(services.outboxWorker(logger: logger))
     app.addServices(
         MaintenanceService(
             store: store,

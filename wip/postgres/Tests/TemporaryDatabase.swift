@@ -1,0 +1,146 @@
+import Foundation
+import SekishoStore
+import Synchronization
+import Testing
+
+/// The two implementations of `Store`; the contract tests run against both.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// One empty database of either kind. Each `open()` is a separate store object with its own
+/// connections, like a second Sekisho process on the same data.
+final class TemporaryDatabase: Sendable {
+    let kind: StoreKind
+    /// The SQLite file's folder.
+    let directory: URL
+    /// The PostgreSQL URL (with password), for `.postgres`.
+    let url: String?
+    private let runs = Mutex<[Task<Void, Never>]>([])
+
+    var path: String { directory.appendingPathComponent("test.sqlite").path }
+
+    init(_ kind: StoreKind = .sqlite) async throws {
+        self.kind = kind
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-store-\(UUID().uuidString)")
+        switch kind {
+        case .sqlite:
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            url = nil
+        case .postgres:
+            url = try await PostgresTestServer.shared.makeDatabaseURL()
+        }
+    }
+
+    /// A new, migrated store on this database.
+    func open() async throws -> any Store {
+        switch kind {
+        case .sqlite: try await openSQLite()
+        case .postgres: try await openPostgres()
+        }
+    }
+
+    func openSQLite() async throws -> SQLiteStore {
+        let store = try SQLiteStore(path: path)
+        try await store.migrate()
+        return store
+    }
+
+    /// A migrated PostgreSQL store whose pool runs until `close()`.
+    func openPostgres(poolSize: Int = 8) async throws -> PostgresStore {
+        let store = try PostgresStore(url: try #require(url), poolSize: poolSize)
+        let run = Task { await store.run() }
+        runs.withLock { $0.append(run) }
+        try await store.migrate()
+        return store
+    }
+
+    /// Stops the pools (their connections close) and removes the SQLite folder. PostgreSQL test
+    /// databases go with the server's folder at the end of the process.
+    func close() async {
+        let tasks = runs.withLock { tasks in
+            defer { tasks = [] }
+            return tasks
+        }
+        for task in tasks {
+            task.cancel()
+            await task.value
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Runs `body` with a fresh database of `kind` and closes it afterwards, whatever happens.
+func withDatabase<T>(_ kind: StoreKind, _ body: (TemporaryDatabase) async throws -> T) async throws -> T {
+    let database = try await TemporaryDatabase(kind)
+    do {
+        let result = try await body(database)
+        await database.close()
+        return result
+    } catch {
+        await database.close()
+        throw error
+    }
+}
+
+let epoch = Date(timeIntervalSince1970: 1_800_000_000)
+
+func makeUser(_ store: any Store, _ name: String = "alice", role: User.Role = .user) async throws -> User {
+    try await store.createUser(
+        NewUser(
+            username: name,
+            displayName: name.capitalized,
+            email: "\(name)@example.com",
+            role: role,
+            passwordHash: "$argon2id$x",
+            twoFactorEnabled: true
+        ),
+        at: epoch,
+        effects: .none
+    )
+}
+
+func makeBinding(_ store: any Store, userID: Int64, lastStep: Int64, codes: [String] = []) async throws {
+    let enrollment = PendingEnrollment(
+        id: UUID().uuidString,
+        userID: userID,
+        sessionIDHash: "s",
+        sealedSecret: Data([1, 2, 3]),
+        algorithm: "SHA1",
+        digits: 6,
+        period: 30,
+        createdAt: epoch,
+        expiresAt: epoch.addingTimeInterval(300)
+    )
+    try await store.savePendingEnrollment(enrollment)
+    let binding = TOTPBinding(
+        userID: userID,
+        sealedSecret: Data([4, 5, 6]),
+        algorithm: "SHA1",
+        digits: 6,
+        period: 30,
+        lastStep: lastStep,
+        confirmedAt: epoch
+    )
+    _ = try await store.confirmEnrollment(enrollmentID: enrollment.id, binding: binding, recoveryCodeHashes: codes, effects: .none)
+}
+
+func makeSession(_ store: any Store, _ idHash: String, userID: Int64, expiresAt: Date = epoch.addingTimeInterval(60)) async throws {
+    try await store.createSession(
+        SessionRecord(
+            idHash: idHash,
+            userID: userID,
+            state: .signedIn,
+            createdAt: epoch,
+            lastSeenAt: epoch,
+            expiresAt: expiresAt,
+            authenticatedAt: epoch,
+            clientAddress: "127.0.0.1"
+        ),
+        replacing: nil,
+        effects: .none
+    )
+}
