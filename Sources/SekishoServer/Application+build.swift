@@ -36,7 +36,9 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
         print("No users yet. Create the first administrator within one hour at:\n  \(link)")
         logger.notice("no users yet: first-administrator setup link created (valid 1 hour, printed on standard output)")
     }
-    app.addServices(services.outboxWorker(logger: logger))
+    if configuration.mail.worker {
+        app.addServices(services.outboxWorker(logger: logger))
+    }
     app.addServices(
         MaintenanceService(
             store: store,

@@ -170,8 +170,11 @@ import Testing
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
             try await environment.enrollThenReturnToCodePage(&browser)
-            try await browser.post("/login/reset", [])
-            #expect(browser.lastPage.contains("class=\"success\""))
+            let first = try await browser.post("/login/reset", [])
+            #expect(
+                browser.lastPage.contains("class=\"success\""),
+                "\(first.status): \(Browser.firstMatch(#"role="[a-z]+">([^<]*)"#, in: browser.lastPage) ?? browser.lastPage)"
+            )
             // The first mail could not be delivered: the next request says delivery is failing.
             let mail = try #require(try await environment.store.outboxMails(limit: 10).first { $0.subject == "Two-Factor Authentication Reset" })
             try await environment.store.markMailRetry(

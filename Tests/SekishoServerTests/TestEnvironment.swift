@@ -23,6 +23,8 @@ struct TestEnvironment {
             "server.port": "0",
             "server.public_directory": repositoryRoot() + "/Public",
             "clock.check": "false",
+            // Router tests run the application's services; tests that send mail drive a worker themselves.
+            "mail.worker": "false",
         ]
         values.merge(overrides) { $1 }
         let configuration = try await ConfigurationLoader(filePath: nil, environment: [:], overrides: values).load()

@@ -40,6 +40,7 @@ public struct ConfigurationKey: Sendable {
         .init("keys.master_key", nil, "The 32-byte key as base64, instead of a key file.", secret: true),
         .init("mail.transport", "file", "file (writes .eml files, for development) or smtp."),
         .init("mail.directory", nil, "Folder for the file transport (default: <data.directory>/mail)."),
+        .init("mail.worker", "true", "Send queued mail from this process (several instances may all do it safely)."),
         .init("mail.from", "sekisho@localhost", "Sender address of Sekisho's mails."),
         .init("mail.from_name", "Sekisho", "Sender display name."),
         .init("mail.smtp.host", nil, "SMTP server (an administrator's settings on /admin/mail take precedence)."),

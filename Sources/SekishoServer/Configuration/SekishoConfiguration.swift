@@ -42,6 +42,8 @@ public struct SekishoConfiguration: Sendable {
     public struct Mail: Sendable {
         public enum Transport: String, Sendable { case file, smtp }
         public var transport: Transport
+        /// Whether this process runs the outbox worker.
+        public var worker: Bool
         public var directory: String
         public var from: String
         public var fromName: String

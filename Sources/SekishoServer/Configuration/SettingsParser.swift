@@ -51,6 +51,7 @@ struct SettingsParser {
             masterKey: masterKey,
             mail: .init(
                 transport: try choice("mail.transport"),
+                worker: try bool("mail.worker"),
                 directory: try optionalString("mail.directory") ?? "\(dataDirectory)/mail",
                 from: try string("mail.from"),
                 fromName: try string("mail.from_name"),
