@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", "5.4.0"..<"7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -79,6 +80,9 @@ let package = Package(
             name: "SekishoStore",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -103,6 +107,8 @@ let package = Package(
         ),
         // Test support: a real aiosmtpd server for the tests of SMTPClient and of the server.
         .target(name: "SMTPTesting", swiftSettings: swiftSettings),
+        // Test support: a real PostgreSQL server (initdb + pg_ctl) in a temporary folder.
+        .target(name: "PostgresTesting", swiftSettings: swiftSettings),
         // Test support: a fake SNTP responder and a chronyd launcher.
         .target(
             name: "SNTPTesting",
@@ -113,7 +119,7 @@ let package = Package(
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
         .testTarget(name: "SekishoCoreTests", dependencies: ["SekishoCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "SekishoStoreTests", dependencies: ["SekishoStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SekishoStoreTests", dependencies: ["SekishoStore", "PostgresTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SekishoServerTests",
             dependencies: [
@@ -123,6 +129,7 @@ let package = Package(
                 "SMTPClient",
                 "SMTPTesting",
                 "SNTPTesting",
+                "PostgresTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

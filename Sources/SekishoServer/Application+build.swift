@@ -9,7 +9,12 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
     let configuration = dependencies.configuration
     let store = dependencies.store
     // Before anything runs: requests and the outbox worker only ever see the current schema.
-    try await store.migrate()
+    do {
+        try await store.migrate()
+    } catch let error as StoreError {
+        // An unreachable server or wrong credentials: say so at start-up, not on the first request.
+        throw StartupError("cannot use the database \(store.location): \(error)", exitCode: 1)
+    }
     logger.info("database ready", metadata: ["database": "\(store.location)"])
     let services = try await Services.build(dependencies, logger: logger)
     let router = buildRouter(services)

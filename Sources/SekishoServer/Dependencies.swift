@@ -32,13 +32,33 @@ public struct Dependencies: Sendable {
     public static func open(_ configuration: SekishoConfiguration, clock: any WallClock = SystemWallClock()) throws -> Dependencies {
         try DataDirectory.ensure(configuration.dataDirectory)
         let key = try configuration.masterKey ?? KeyFile.loadOrCreate(at: configuration.keyFile)
-        let store: SQLiteStore
-        do {
-            store = try SQLiteStore(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
-        } catch {
-            throw StartupError("cannot open the database \(configuration.databasePath): \(error)")
+        let store: any Store
+        if let url = configuration.databaseURL {
+            do {
+                store = try PostgresStore(url: url, poolSize: configuration.databasePoolSize)
+            } catch {
+                throw StartupError("cannot use database.url: \(error)")
+            }
+        } else {
+            do {
+                store = try SQLiteStore(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
+            } catch {
+                throw StartupError("cannot open the database \(configuration.databasePath): \(error)")
+            }
         }
         return Dependencies(configuration: configuration, store: store, clock: clock, masterKey: key, hasher: Self.hasher(for: configuration))
+    }
+
+    /// Runs `body` while the store's background work runs: PostgreSQL's connection pool answers
+    /// queries only while it runs, so the server and every console command work inside this.
+    /// SQLite has nothing to run.
+    public func withStoreRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        guard let postgres = store as? PostgresStore else { return try await body() }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await postgres.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
     }
 
     static func hasher(for configuration: SekishoConfiguration) -> Argon2PasswordHasher {

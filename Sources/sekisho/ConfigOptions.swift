@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SekishoServer
+import SekishoStore
 
 /// Options every command shares: where the configuration comes from, and overrides.
 struct ConfigOptions: ParsableArguments {
@@ -65,6 +66,10 @@ struct Fatal: Error {
         } catch let error as StartupError {
             FileHandle.standardError.write(Data("sekisho: \(error.message)\n".utf8))
             throw ExitCode(error.exitCode)
+        } catch let error as StoreError {
+            // Such as PostgreSQL down or a wrong password in database.url; the message says which.
+            FileHandle.standardError.write(Data("sekisho: \(error)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }

@@ -5,6 +5,9 @@ struct Sekisho: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sekisho",
         abstract: "A self-hosted two-factor login server.",
-        subcommands: [ServeCommand.self, UserCommand.self, MailCommand.self, TokenCommand.self, CheckClockCommand.self]
+        subcommands: [
+            ServeCommand.self, UserCommand.self, MailCommand.self, TokenCommand.self, CheckClockCommand.self,
+            MigrateToPostgresCommand.self,
+        ]
     )
 }

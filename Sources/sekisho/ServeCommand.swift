@@ -19,8 +19,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let logger = Logger(label: "sekisho")
             let dependencies = try Dependencies.open(configuration)
-            let app = try await buildApplication(dependencies, logger: logger)
-            try await app.runService()
+            try await dependencies.withStoreRunning {
+                let app = try await buildApplication(dependencies, logger: logger)
+                try await app.runService()
+            }
         }
     }
 }

@@ -20,11 +20,13 @@ func withConsole(_ options: ConfigOptions, _ body: (Console) async throws -> Voi
     try await Fatal.exit {
         let configuration = try await options.load()
         let dependencies = try Dependencies.open(configuration)
-        let console = try await Console(dependencies, logger: Logger(label: "sekisho.console"))
-        do {
-            try await body(console)
-        } catch let refusal as Console.Refusal {
-            throw Fatal(refusal.description, exitCode: 1)
+        try await dependencies.withStoreRunning {
+            let console = try await Console(dependencies, logger: Logger(label: "sekisho.console"))
+            do {
+                try await body(console)
+            } catch let refusal as Console.Refusal {
+                throw Fatal(refusal.description, exitCode: 1)
+            }
         }
     }
 }

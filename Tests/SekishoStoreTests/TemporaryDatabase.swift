@@ -1,36 +1,101 @@
 import Foundation
+import PostgresTesting
 import SekishoStore
+import Synchronization
+import Testing
 
-/// A fresh SQLite file in its own temporary directory, removed when the test ends.
-struct TemporaryDatabase {
+/// The two implementations of `Store`; the contract tests run against both.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// One empty database of either kind. Each `open()` is a separate store object with its own
+/// connections, like a second Sekisho process on the same data.
+final class TemporaryDatabase: Sendable {
+    let kind: StoreKind
+    /// The SQLite file's folder.
     let directory: URL
+    /// The PostgreSQL URL (with password), for `.postgres`.
+    let url: String?
+    private let runs = Mutex<[Task<Void, Never>]>([])
+
     var path: String { directory.appendingPathComponent("test.sqlite").path }
 
-    init() throws {
+    init(_ kind: StoreKind = .sqlite) async throws {
+        self.kind = kind
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        switch kind {
+        case .sqlite:
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            url = nil
+        case .postgres:
+            url = try await PostgresTestServer.shared.makeDatabaseURL()
+        }
     }
 
-    func open() async throws -> SQLiteStore {
+    /// A new, migrated store on this database.
+    func open() async throws -> any Store {
+        switch kind {
+        case .sqlite: try await openSQLite()
+        case .postgres: try await openPostgres()
+        }
+    }
+
+    func openSQLite() async throws -> SQLiteStore {
         let store = try SQLiteStore(path: path)
         try await store.migrate()
         return store
     }
 
-    func remove() {
+    /// A migrated PostgreSQL store whose pool runs until `close()`.
+    func openPostgres(poolSize: Int = 8) async throws -> PostgresStore {
+        let store = try PostgresStore(url: try #require(url), poolSize: poolSize)
+        let run = Task { await store.run() }
+        runs.withLock { $0.append(run) }
+        try await store.migrate()
+        return store
+    }
+
+    /// Stops the pools (their connections close) and removes the SQLite folder. PostgreSQL test
+    /// databases go with the server's folder at the end of the process.
+    func close() async {
+        let tasks = runs.withLock { tasks in
+            defer { tasks = [] }
+            return tasks
+        }
+        for task in tasks {
+            task.cancel()
+            await task.value
+        }
         try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Runs `body` with a fresh database of `kind` and closes it afterwards, whatever happens.
+func withDatabase<T>(_ kind: StoreKind, _ body: (TemporaryDatabase) async throws -> T) async throws -> T {
+    let database = try await TemporaryDatabase(kind)
+    do {
+        let result = try await body(database)
+        await database.close()
+        return result
+    } catch {
+        await database.close()
+        throw error
     }
 }
 
 let epoch = Date(timeIntervalSince1970: 1_800_000_000)
 
-func makeUser(_ store: SQLiteStore, _ name: String = "alice") async throws -> User {
+func makeUser(_ store: any Store, _ name: String = "alice", role: User.Role = .user) async throws -> User {
     try await store.createUser(
         NewUser(
             username: name,
             displayName: name.capitalized,
             email: "\(name)@example.com",
-            role: .user,
+            role: role,
             passwordHash: "$argon2id$x",
             twoFactorEnabled: true
         ),
@@ -39,7 +104,7 @@ func makeUser(_ store: SQLiteStore, _ name: String = "alice") async throws -> Us
     )
 }
 
-func makeBinding(_ store: SQLiteStore, userID: Int64, lastStep: Int64, codes: [String] = []) async throws {
+func makeBinding(_ store: any Store, userID: Int64, lastStep: Int64, codes: [String] = []) async throws {
     let enrollment = PendingEnrollment(
         id: UUID().uuidString,
         userID: userID,
@@ -62,4 +127,21 @@ func makeBinding(_ store: SQLiteStore, userID: Int64, lastStep: Int64, codes: [S
         confirmedAt: epoch
     )
     _ = try await store.confirmEnrollment(enrollmentID: enrollment.id, binding: binding, recoveryCodeHashes: codes, effects: .none)
+}
+
+func makeSession(_ store: any Store, _ idHash: String, userID: Int64, expiresAt: Date = epoch.addingTimeInterval(60)) async throws {
+    try await store.createSession(
+        SessionRecord(
+            idHash: idHash,
+            userID: userID,
+            state: .signedIn,
+            createdAt: epoch,
+            lastSeenAt: epoch,
+            expiresAt: expiresAt,
+            authenticatedAt: epoch,
+            clientAddress: "127.0.0.1"
+        ),
+        replacing: nil,
+        effects: .none
+    )
 }

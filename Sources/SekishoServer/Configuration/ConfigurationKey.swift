@@ -36,6 +36,8 @@ public struct ConfigurationKey: Sendable {
         .init("data.directory", "./data", "Directory for the database, the key file and development mail (created with mode 0700)."),
         .init("database.busy_timeout", "5", "Seconds to wait for another process's write lock before answering 503."),
         .init("database.path", nil, "SQLite database file (default: <data.directory>/sekisho.sqlite)."),
+        .init("database.url", nil, "postgres://user:password@host:port/database selects PostgreSQL instead of SQLite (several instances)."),
+        .init("database.pool_size", "10", "Most PostgreSQL connections this instance opens."),
         .init("keys.file", nil, "32-byte key file sealing secrets (default: <data.directory>/sekisho.key; created 0600)."),
         .init("keys.master_key", nil, "The 32-byte key as base64, instead of a key file.", secret: true),
         .init("mail.transport", "file", "file (writes .eml files, for development) or smtp."),

@@ -8,6 +8,10 @@ public struct SekishoConfiguration: Sendable {
     public var dataDirectory: String
     public var databasePath: String
     public var databaseBusyTimeout: Double
+    /// A PostgreSQL URL: when set, the shared PostgreSQL store replaces the SQLite file.
+    public var databaseURL: String?
+    /// The most PostgreSQL connections this instance opens.
+    public var databasePoolSize: Int
     public var keyFile: String
     /// Set when the key comes from configuration instead of a key file.
     public var masterKey: [UInt8]?

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import Logging
+import SekishoStore
 
 /// Turns the layered configuration into typed settings; every value out of range names its key.
 struct SettingsParser {
@@ -47,6 +48,8 @@ struct SettingsParser {
             dataDirectory: dataDirectory,
             databasePath: try optionalString("database.path") ?? "\(dataDirectory)/sekisho.sqlite",
             databaseBusyTimeout: try double("database.busy_timeout", in: 0.01...60),
+            databaseURL: try databaseURL(),
+            databasePoolSize: try int("database.pool_size", in: 1...1000),
             keyFile: try optionalString("keys.file") ?? "\(dataDirectory)/sekisho.key",
             masterKey: masterKey,
             mail: .init(
@@ -145,6 +148,17 @@ struct SettingsParser {
             items = text.split(separator: ",").map(String.init)
         }
         return items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Checked now, so that a typing error stops start-up with the key named (the password is not repeated).
+    private func databaseURL() throws(ConfigurationError) -> String? {
+        guard let value = try optionalString("database.url") else { return nil }
+        do {
+            _ = try PostgresURL(value)
+        } catch {
+            throw ConfigurationError(key: "database.url", "\(error)")
+        }
+        return value
     }
 
     private func optionalInt(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {

@@ -19,13 +19,20 @@ import Darwin
 /// the server runs as the `postgres` OS user (PostgreSQL refuses to run as root). Password
 /// authentication (SCRAM) on TCP, so the tests exercise URL credentials; trust on the socket,
 /// which only the test helper uses to create databases.
-actor PostgresTestServer {
-    static let shared = PostgresTestServer()
+///
+/// Two rules keep it from disturbing the other tests of the process:
+/// - The programs run with every inherited descriptor above 2 closed. The postmaster lives for
+///   the whole run; had it inherited the write end of another test's pipe, that test's read
+///   would never see the end of its child's output.
+/// - Waiting for a program happens on a thread of its own, never on Swift's cooperative pool
+///   (one thread per core: two blocked threads here would stop every test).
+public actor PostgresTestServer {
+    public static let shared = PostgresTestServer()
 
-    static let username = "sekisho"
+    public static let username = "sekisho"
     /// Characters that must be percent-encoded in a URL, to test the decoding.
-    static let password = "p@ss:w/rd"
-    static let encodedPassword = "p%40ss%3Aw%2Frd"
+    public static let password = "p@ss:w/rd"
+    public static let encodedPassword = "p%40ss%3Aw%2Frd"
 
     struct Running {
         let root: URL
@@ -34,28 +41,47 @@ actor PostgresTestServer {
         var dataDirectory: String { root.appendingPathComponent("data").path }
     }
 
-    private var running: Running?
+    /// The start, shared by every test that asks while it is under way.
+    private var starting: Task<Running, any Error>?
 
     /// A URL (with the password) of a new, empty database on the shared server.
-    func makeDatabaseURL() throws -> String {
-        let server = try start()
+    public func makeDatabaseURL() async throws -> String {
+        let server = try await start()
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try Self.run(
-            Self.binary("psql"),
-            [
-                "-X", "-q", "-h", server.socketDirectory, "-p", "\(server.port)", "-U", Self.username, "-d", "postgres", "-c",
-                "CREATE DATABASE \(name)",
-            ],
-            timeout: 30
-        )
+        let psql = try Self.binary("psql")
+        try await Self.runOffPool {
+            try Self.run(
+                psql,
+                [
+                    "-X", "-q", "-h", server.socketDirectory, "-p", "\(server.port)", "-U", Self.username, "-d", "postgres", "-c",
+                    "CREATE DATABASE \(name)",
+                ],
+                timeout: 30
+            )
+        }
         return "postgres://\(Self.username):\(Self.encodedPassword)@127.0.0.1:\(server.port)/\(name)"
     }
 
     /// The port of the shared server, for tests that need a URL of their own.
-    func port() throws -> Int { try start().port }
+    public func port() async throws -> Int { try await start().port }
 
-    private func start() throws -> Running {
-        if let running { return running }
+    private func start() async throws -> Running {
+        if let starting { return try await starting.value }
+        let task = Task.detached { try await Self.runOffPool { try Self.startServer() } }
+        starting = task
+        return try await task.value
+    }
+
+    /// Runs a blocking `body` on a new thread and waits for it without holding a pool thread.
+    private static func runOffPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try body() })
+            }
+        }
+    }
+
+    private static func startServer() throws -> Running {
         Self.removeOrphans()
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-pg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -88,9 +114,7 @@ actor PostgresTestServer {
             ],
             timeout: 90
         )
-        let server = Running(root: root, port: port)
-        running = server
-        return server
+        return Running(root: root, port: port)
     }
 
     // MARK: - Cleanup
@@ -133,11 +157,11 @@ actor PostgresTestServer {
 
     // MARK: - Processes
 
-    struct CommandFailed: Error, CustomStringConvertible {
-        let description: String
+    public struct CommandFailed: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    static var binDirectory: String {
+    public static var binDirectory: String {
         ProcessInfo.processInfo.environment["SEKISHO_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
     }
 
@@ -170,6 +194,7 @@ actor PostgresTestServer {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        try closeInheritedDescriptors(&actions)
 
         let cArguments = argv.map { strdup($0) } + [nil]
         defer {
@@ -199,8 +224,20 @@ actor PostgresTestServer {
         return output
     }
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time because
+    /// Swift's Glibc module does not declare it.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) throws {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "posix_spawn_file_actions_addclosefrom_np") else {
+            throw CommandFailed(description: "this C library has no posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or newer needed)")
+        }
+        let addCloseFrom = unsafeBitCast(symbol, to: AddCloseFrom.self)
+        let result = addCloseFrom(&actions, 3)
+        guard result == 0 else { throw CommandFailed(description: "posix_spawn_file_actions_addclosefrom_np failed: errno \(result)") }
+    }
+
     /// A loopback port nobody listens on now (the kernel's choice for port 0).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw CommandFailed(description: "socket() failed: errno \(errno)") }
         defer { close(descriptor) }
