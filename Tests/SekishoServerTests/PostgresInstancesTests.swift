@@ -1,0 +1,139 @@
+import Foundation
+import SMTPTesting
+import SekishoStore
+import Testing
+
+/// Issue 9: every rule holds across two Sekisho processes sharing one PostgreSQL database.
+@Suite(.serialized) struct PostgresInstancesTests {
+    @Test func aCodeAcceptedOnOneIsRefusedOnTheOtherAndTheSessionIsShared() async throws {
+        let instances = try await PostgresInstances(users: ["alice"])
+        defer { instances.stop() }
+        var enrolling = RawHTTPClient()
+        let key = try await instances.signInAndEnroll("alice", at: instances.a, &enrolling)
+
+        // The session made on a is valid on b: the dashboard, and forward auth for a proxy.
+        var dashboard = try enrolling.send(port: instances.b.port, "GET", "/", host: instances.publicHost)
+        #expect(dashboard.status == 200)
+        #expect(dashboard.body.contains("alice"))
+        let check = try enrolling.send(port: instances.b.port, "GET", "/api/authz/forward-auth", host: instances.publicHost)
+        #expect(check.status == 200)
+        #expect(check.header("Remote-User") == "alice")
+
+        // Two sign-ins waiting for a code, one on each instance; one code (next step: the enrollment's is spent).
+        var first = RawHTTPClient()
+        var second = RawHTTPClient()
+        let onB = try instances.enterPassword("alice", at: instances.b, &first)
+        let onA = try instances.enterPassword("alice", at: instances.a, &second)
+        #expect(onB.header("Location") == "/login/verify")
+        #expect(onA.header("Location") == "/login/verify")
+        let (_, csrfB) = try instances.page("/login/verify", at: instances.b, &first)
+        let (_, csrfA) = try instances.page("/login/verify", at: instances.a, &second)
+        let code = try await PostgresInstances.code(for: key, stepOffset: 1)
+
+        let accepted = try instances.post("/login/verify", [("code", code)], csrf: csrfB, at: instances.b, &first)
+        #expect(accepted.status == 303 && accepted.header("Location") == "/", "\(accepted.status)\n\(instances.logs)")
+        let replayed = try instances.post("/login/verify", [("code", code)], csrf: csrfA, at: instances.a, &second)
+        #expect(replayed.header("Location") == nil, "the code was accepted twice")
+        #expect(Browser.firstMatch(#"class="error"[^>]*>([^<]*)<"#, in: replayed.body) != nil)
+        // Still half-way: the dashboard sends it back to the sign-in.
+        dashboard = try second.send(port: instances.a.port, "GET", "/", host: instances.publicHost)
+        #expect(dashboard.status == 303, "the replayed code signed in")
+    }
+
+    @Test func failuresOnBothInstancesCountTowardOneLockout() async throws {
+        // Three free failures per account: two on each instance make four, so the account waits.
+        let instances = try await PostgresInstances(users: ["bob"], settings: ["lockout.free_failures=3", "lockout.base_delay=600"])
+        defer { instances.stop() }
+        var browser = RawHTTPClient()
+        var failureText: String?
+        for instance in [instances.a, instances.b, instances.a, instances.b] {
+            let failed = try instances.enterPassword("bob", password: "wrong", at: instance, &browser)
+            #expect(failed.header("Location") == nil)
+            failureText = Browser.firstMatch(#"class="error"[^>]*>([^<]*)<"#, in: failed.body)
+            #expect(failureText != nil)
+        }
+        for instance in [instances.a, instances.b] {
+            let refused = try instances.enterPassword("bob", at: instance, &browser)
+            #expect(refused.header("Location") == nil, "instance \(instance.name) let a locked account in")
+            #expect(Browser.firstMatch(#"class="error"[^>]*>([^<]*)<"#, in: refused.body) == failureText)
+        }
+        let attempt = try await instances.withStore { try await $0.attempt(scope: .account, key: "bob") }
+        #expect(attempt?.failures == 4)
+        #expect(attempt?.lockedUntil != nil)
+    }
+
+    @Test func eachOf200QueuedMailsIsDeliveredOnceWithBothWorkersRunning() async throws {
+        let mailDirectory = try TestDirectory()
+        defer { mailDirectory.remove() }
+        let smtp = try await SMTPTestServer.start([], in: mailDirectory)
+        defer { smtp.stop() }
+        let instances = try await PostgresInstances(users: [], settings: Self.smtpSettings(smtp))
+        defer { instances.stop() }
+
+        try await instances.withStore { store in
+            for number in 1...200 {
+                let mail = NewOutboxMail(recipient: "user\(number)@example.com", subject: "Mail \(number)", textBody: "number \(number)")
+                _ = try await store.enqueueMail(mail, at: Date())
+            }
+        }
+        // Readiness polling: both workers wake every 2 s and take 20 mails a batch.
+        let deadline = ContinuousClock.now + .seconds(90)
+        var received: [ReceivedMail] = []
+        while ContinuousClock.now < deadline {
+            received = try smtp.messages()
+            if received.count >= 200 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let unsent = try await instances.withStore { store in try await store.outboxMails(limit: 500).filter { $0.sentAt == nil }.count }
+        #expect(unsent == 0)
+        #expect(received.count == 200, "\(received.count) delivered\n\(instances.logs)")
+        let subjects = Set(received.compactMap(\.subject))
+        #expect(subjects == Set((1...200).map { "Mail \($0)" }))
+        let messageIDs = Set(received.compactMap(\.messageId))
+        #expect(messageIDs.count == 200)
+    }
+
+    @Test func aResetLinkMadeOnOneWorksOnTheOtherOnce() async throws {
+        let mailDirectory = try TestDirectory()
+        defer { mailDirectory.remove() }
+        let smtp = try await SMTPTestServer.start([], in: mailDirectory)
+        defer { smtp.stop() }
+        let instances = try await PostgresInstances(users: ["alice"], settings: Self.smtpSettings(smtp))
+        defer { instances.stop() }
+        var phoneLost = RawHTTPClient()
+        _ = try await instances.signInAndEnroll("alice", at: instances.a, &phoneLost)
+        phoneLost.cookies = [:]
+
+        // On a: password, then "I lost my phone" on the code page.
+        _ = try instances.enterPassword("alice", at: instances.a, &phoneLost)
+        let (_, csrf) = try instances.page("/login/verify", at: instances.a, &phoneLost)
+        let requested = try instances.post("/login/reset", [], csrf: csrf, at: instances.a, &phoneLost)
+        #expect(requested.status == 200)
+
+        let deadline = ContinuousClock.now + .seconds(60)
+        var link: String?
+        while ContinuousClock.now < deadline, link == nil {
+            link = try smtp.messages().compactMap(\.text).compactMap { Browser.firstMatch(#"http://[^/\s]+(/reset/[A-Za-z0-9_-]{43})"#, in: $0) }
+                .first
+            if link == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let path = try #require(link, "no reset mail\n\(instances.logs)")
+
+        // The link works on b, once; a refuses it afterwards.
+        var clicker = RawHTTPClient()
+        let (_, clickCSRF) = try instances.page(path, at: instances.b, &clicker)
+        let used = try instances.post(path, [], csrf: clickCSRF, at: instances.b, &clicker)
+        #expect(used.status == 303 && used.header("Location") == "/login?reset=1", "\(used.status)\n\(instances.logs)")
+        let (_, againCSRF) = try instances.page("/login", at: instances.a, &clicker)
+        let again = try instances.post(path, [], csrf: againCSRF, at: instances.a, &clicker)
+        #expect(again.status == 404)
+        let binding = try await instances.withStore { store in
+            try await store.binding(userID: try #require(try await store.user(username: "alice")).id)
+        }
+        #expect(binding == nil)
+    }
+
+    static func smtpSettings(_ smtp: SMTPTestServer) -> [String] {
+        ["mail.transport=smtp", "mail.smtp.host=127.0.0.1", "mail.smtp.port=\(smtp.port)", "mail.smtp.security=none"]
+    }
+}
