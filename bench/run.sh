@@ -5,8 +5,10 @@
 #
 # Environment: BENCH_USERS (two-factor users for the code check, default 300),
 # BENCH_SECONDS (per wrk scenario, default 10), BENCH_BIN (a sekisho binary to use instead),
-# BENCH_KEEP=1 (keep the temp folder with the raw wrk outputs and the server log).
-# Needs: wrk, gcc + libargon2-dev, /usr/bin/python3, curl.
+# BENCH_KEEP=1 (keep the temp folder with the raw wrk outputs and the server log),
+# BENCH_STORE=postgres (the same scenarios on a temporary PostgreSQL 15 started here, with its
+# default durability: fsync and synchronous_commit on; the raw UPDATE baseline is then pgbench).
+# Needs: wrk, gcc + libargon2-dev, /usr/bin/python3, curl; for postgres Debian's postgresql.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,11 +28,16 @@ fi
 WORK="$(mktemp -d /tmp/sekisho-bench.XXXXXX)"
 DATA="$WORK/data"
 SERVER_PID=""
+STORE="${BENCH_STORE:-sqlite}"
+PGBIN="${SEKISHO_PG_BIN:-/usr/lib/postgresql/15/bin}"
+# Runs a PostgreSQL program as the postgres user when we are root (PostgreSQL refuses root).
+as_postgres() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
     if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
+    if [[ -f "$WORK/pg/data/postmaster.pid" ]]; then as_postgres "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
     if [[ "${BENCH_KEEP:-0}" == 1 ]]; then echo "raw outputs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -42,13 +49,30 @@ PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); pri
 URL="http://127.0.0.1:$PORT"
 export BENCH_LUA="$BENCH/lua" BENCH_DIR="$WORK" BENCH_THREADS="$THREADS"
 
+# The store: SQLite under $DATA, or a PostgreSQL server of our own in $WORK/pg.
+DB_FLAGS=()
+if [[ "$STORE" == postgres ]]; then
+    PGPORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    chmod 755 "$WORK"
+    mkdir -p "$WORK/pg"
+    [[ $(id -u) == 0 ]] && chown postgres "$WORK/pg"
+    as_postgres "$PGBIN/initdb" -D "$WORK/pg/data" -U sekisho --auth=trust -E UTF8 --locale=C.UTF-8 >"$WORK/pg-init.log"
+    as_postgres "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
+        -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+    "$PGBIN/psql" -X -q -h "$WORK/pg" -p "$PGPORT" -U sekisho -d postgres -c "CREATE DATABASE sekisho"
+    PG_URL="postgres://sekisho@127.0.0.1:$PGPORT/sekisho?sslmode=disable"
+    DB_FLAGS=(--set "database.url=$PG_URL")
+fi
+# psql on the benchmark's PostgreSQL, one value out.
+pg_value() { "$PGBIN/psql" -X -A -t -h "$WORK/pg" -p "$PGPORT" -U sekisho -d sekisho -c "$1"; }
+
 # Starts the server in the background on $DATA; sets SERVER_PID and STARTUP_MS (process start to
 # first /healthz 200, measured by a poller that tries every 5 ms).
 start_server() {
     local t0
     t0=$(date +%s%N)
     (cd "$ROOT" && exec "$BIN" serve --data-dir "$DATA" --port "$PORT" --set clock.check=false \
-        --set server.public_directory="$ROOT/Public" >>"$WORK/server.log" 2>&1) &
+        --set server.public_directory="$ROOT/Public" "${DB_FLAGS[@]}" >>"$WORK/server.log" 2>&1) &
     SERVER_PID=$!
     STARTUP_MS=$(BENCH_T0_NS=$t0 $PY "$BENCH/prepare.py" startup "$URL")
 }
@@ -83,14 +107,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b :
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=" ? v >= t : v <= t); print (ok ? "met" : "NOT MET") }'; }
 
 echo "Sekisho benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1))"
-echo "binary: $BIN; wrk -t$THREADS -c$CONNS -d${SECONDS_PER}s; $USERS two-factor users"
+echo "binary: $BIN; wrk -t$THREADS -c$CONNS -d${SECONDS_PER}s; $USERS two-factor users; store: $STORE"
 
 # --- start-up: fresh data directory, then the same (existing) one -------------------------------
 start_server
 STARTUP_FRESH=$STARTUP_MS
 stop_server
-printf '%s\n' 'bench-admin-password-1' | (cd "$ROOT" && "$BIN" user add benchadmin --email benchadmin@bench.invalid --admin --data-dir "$DATA") >/dev/null
-API_TOKEN=$(cd "$ROOT" && "$BIN" token create --user benchadmin --name bench --data-dir "$DATA" | grep -Eo '[A-Za-z0-9_-]{30,}' | tail -1)
+printf '%s\n' 'bench-admin-password-1' | (cd "$ROOT" && "$BIN" user add benchadmin --email benchadmin@bench.invalid --admin --data-dir "$DATA" "${DB_FLAGS[@]}") >/dev/null
+API_TOKEN=$(cd "$ROOT" && "$BIN" token create --user benchadmin --name bench --data-dir "$DATA" "${DB_FLAGS[@]}" | grep -Eo '[A-Za-z0-9_-]{30,}' | tail -1)
 start_server
 STARTUP_EXISTING=$STARTUP_MS
 sleep 2
@@ -103,8 +127,14 @@ export BENCH_CSRF BENCH_COOKIE
 BENCH_CSRF="$(cat "$WORK/csrf")"
 SIGNED_IN="$(cat "$WORK/signed_in")"
 DB=""
-for candidate in "$DATA"/*.sqlite "$DATA"/*.db; do [[ -f "$candidate" ]] && { DB="$candidate"; break; }; done
-[[ -n "$DB" ]] || { echo "no database file in $DATA" >&2; exit 1; }
+if [[ "$STORE" == sqlite ]]; then
+    for candidate in "$DATA"/*.sqlite "$DATA"/*.db; do [[ -f "$candidate" ]] && { DB="$candidate"; break; }; done
+    [[ -n "$DB" ]] || { echo "no database file in $DATA" >&2; exit 1; }
+fi
+# How many users' replay guards stand at STEP: the codes the database accepted.
+accepted() {
+    if [[ "$STORE" == postgres ]]; then pg_value "SELECT COUNT(*) FROM totp_binding WHERE last_step = $1"; else $PY "$BENCH/prepare.py" accepted "$DB" "$1"; fi
+}
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: sekisho_session=$SIGNED_IN" "$URL/api/authz/auth-request")
 [[ "$code" == 200 ]] || { echo "auth-request with the signed-in session answered $code, not 200" >&2; exit 1; }
 
@@ -145,11 +175,11 @@ printf '%-12s %9s req/s  p50 %7s ms  p99 %7s ms  (storm: %s sign-ins/s)  peak RS
 
 # --- code check: every half-way session submits its user's code for step now+1, once ---------------
 read -r STEP LEFT < <($PY "$BENCH/prepare.py" codes "$WORK")
-BEFORE=$($PY "$BENCH/prepare.py" accepted "$DB" "$STEP")
+BEFORE=$(accepted "$STEP")
 reset_peak
 BENCH_COOKIE="" run_wrk verify verify.lua /login/verify -d"$(( LEFT - 5 < 20 ? LEFT - 5 : 20 ))s"
 PEAK_verify=$(hwm_mb)
-ACCEPTED=$(($($PY "$BENCH/prepare.py" accepted "$DB" "$STEP") - BEFORE))
+ACCEPTED=$(($(accepted "$STEP") - BEFORE))
 VERIFY_SECONDS=$(sed -n 's/^VERIFY .*burst_seconds=\([0-9.]*\).*/\1/p' "$WORK/verify.txt")
 VERIFY_RATE=$(awk -v a="$ACCEPTED" -v s="$VERIFY_SECONDS" 'BEGIN { printf "%.1f", (s > 0 ? a / s : 0) }')
 printf '%-12s %9s accepted/s (%s of %s codes accepted, by the database, in a burst of %s s; wrk saw: %s)  peak RSS %s MB\n' verify \
@@ -161,8 +191,14 @@ stop_server
 
 # The same conditional UPDATE straight on a copy of the database (server stopped, so the disk is
 # not shared with it): one writer, and as many writers as wrk has connections.
-$PY "$BENCH/sqlite_update_bench.py" "$DB" "$WORK" --threads 1 --seconds "$SECONDS_PER" | tee "$WORK/sqlite1.txt"
-$PY "$BENCH/sqlite_update_bench.py" "$DB" "$WORK" --threads "$CONNS" --seconds "$SECONDS_PER" | tee "$WORK/sqliteN.txt"
+# On PostgreSQL: pgbench on the same database and server (the server's own settings).
+if [[ "$STORE" == postgres ]]; then
+    "$BENCH/pg_update_bench.sh" "$PGBIN" "$WORK" "$PGPORT" 1 "$SECONDS_PER" | tee "$WORK/sqlite1.txt"
+    "$BENCH/pg_update_bench.sh" "$PGBIN" "$WORK" "$PGPORT" "$CONNS" "$SECONDS_PER" | tee "$WORK/sqliteN.txt"
+else
+    $PY "$BENCH/sqlite_update_bench.py" "$DB" "$WORK" --threads 1 --seconds "$SECONDS_PER" | tee "$WORK/sqlite1.txt"
+    $PY "$BENCH/sqlite_update_bench.py" "$DB" "$WORK" --threads "$CONNS" --seconds "$SECONDS_PER" | tee "$WORK/sqliteN.txt"
+fi
 SQL1=$(sed -n 's/.*commits_per_s=\([0-9.]*\).*/\1/p' "$WORK/sqlite1.txt")
 SQLN=$(sed -n 's/.*commits_per_s=\([0-9.]*\).*/\1/p' "$WORK/sqliteN.txt")
 SQL_BEST=$(awk -v a="$SQL1" -v b="$SQLN" 'BEGIN { print (a > b ? a : b) }')
@@ -184,7 +220,7 @@ echo "| Baseline \`GET /healthz\` | $H req/s (p99 $(field p99_ms "$WORK/healthz.
 echo "| Forward auth, valid session | $A req/s | $(ratio "$A" "$H") % | ≥ 70 % | $(verdict "$(ratio "$A" "$H")" ">=" 70) |"
 echo "| Forward auth p99 at $CONNS connections | $AP99 ms | — | ≤ 5 ms | $(verdict "$AP99" "<=" 5) |"
 echo "| \`GET /login\` | $L req/s | $(ratio "$L" "$H") % | ≥ 50 % | $(verdict "$(ratio "$L" "$H")" ">=" 50) |"
-echo "| Code check, accepted codes ($USERS users) vs SQLite UPDATE (best of 1: $SQL1, $CONNS writers: $SQLN commits/s) | $VERIFY_RATE accepted/s | $(ratio "$VERIFY_RATE" "$SQL_BEST") % | ≥ 50 % | $(verdict "$(ratio "$VERIFY_RATE" "$SQL_BEST")" ">=" 50) |"
+echo "| Code check, accepted codes ($USERS users) vs $STORE UPDATE (best of 1: $SQL1, $CONNS writers: $SQLN commits/s) | $VERIFY_RATE accepted/s | $(ratio "$VERIFY_RATE" "$SQL_BEST") % | ≥ 50 % | $(verdict "$(ratio "$VERIFY_RATE" "$SQL_BEST")" ">=" 50) |"
 echo "| Password sign-in vs Argon2id alone ($ARGON2_RATE/s on $(nproc) threads) | $S req/s | $(ratio "$S" "$ARGON2_RATE") % | ≥ 90 % | $(verdict "$(ratio "$S" "$ARGON2_RATE")" ">=" 90) |"
 echo "| Forward auth p99 during sign-in storm | $SP99 ms | ${STORM_X} × | ≤ 3 × | $(verdict "$STORM_X" "<=" 3) |"
 echo "| Idle RSS (after start / after the run) | $IDLE_START_MB / $IDLE_END_MB MB | — | ≤ 40 MB | $(verdict "$MAX_IDLE" "<=" 40) |"

@@ -70,6 +70,9 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     let dependencies = services.dependencies
     let configuration = dependencies.configuration
     let router = Router(context: SekishoRequestContext.self)
+    if let cache = services.sessions.cache {
+        router.addMiddleware { SessionCacheInvalidation(cache: cache) }
+    }
     router.addMiddleware {
         LogRequestsMiddleware(.info, includeHeaders: .none)
         RequestDurationMiddleware(metrics: dependencies.metrics)

@@ -36,7 +36,8 @@ struct Services: Sendable {
             clock: clock,
             settings: configuration.session,
             secureCookies: configuration.server.isHTTPS,
-            metrics: dependencies.metrics
+            metrics: dependencies.metrics,
+            cache: configuration.forwardAuth.cacheTTL > 0 ? SessionCache(ttl: configuration.forwardAuth.cacheTTL) : nil
         )
         let mailSettings = MailSettingsService(store: store, secretBox: box, configuration: configuration.mail, clock: clock, logger: logger)
         // Verified for unknown users so that they cost the same Argon2id work as known ones.

@@ -396,3 +396,53 @@ import Testing
         #expect(configuration.forwardAuth.rules.map(\.policy) == [.bypass, .admin, .signedIn])
     }
 }
+
+extension ForwardAuthTests {
+    /// `forward_auth.cache_ttl`: a session changed elsewhere (here the store is written directly,
+    /// as another instance or the console would) is reused for at most the TTL.
+    @Test func aCachedSessionChangedElsewhereIsReusedForAtMostTheTTL() async throws {
+        let environment = try await Self.environment(["forward_auth.cache_ttl": "2"])
+        defer { environment.remove() }
+        let user = try await environment.createUser()
+        try await environment.application().test(.live) { client in
+            var browser = Self.browser(client)
+            _ = try await environment.signInAndEnroll(&browser)
+            #expect(try await browser.get(Self.authRequest).status == .ok)
+            try await environment.store.deleteSessions(userID: user.id, keeping: nil)
+            #expect(try await browser.get(Self.authRequest).status == .ok)
+            environment.clock.advance(by: 2.5)
+            #expect(try await browser.get(Self.authRequest).status == .unauthorized)
+        }
+    }
+
+    @Test func withoutTheCacheEveryRequestReadsTheSession() async throws {
+        let environment = try await Self.environment(["forward_auth.cache_ttl": "0"])
+        defer { environment.remove() }
+        let user = try await environment.createUser()
+        try await environment.application().test(.live) { client in
+            var browser = Self.browser(client)
+            _ = try await environment.signInAndEnroll(&browser)
+            #expect(try await browser.get(Self.authRequest).status == .ok)
+            try await environment.store.deleteSessions(userID: user.id, keeping: nil)
+            #expect(try await browser.get(Self.authRequest).status == .unauthorized)
+        }
+    }
+
+    /// A logout through this instance applies to forward auth at once, cache or not.
+    @Test func aLogoutHereEndsACachedSessionAtOnce() async throws {
+        let environment = try await Self.environment(["forward_auth.cache_ttl": "60"])
+        defer { environment.remove() }
+        try await environment.createUser()
+        try await environment.application().test(.live) { client in
+            var browser = Self.browser(client)
+            _ = try await environment.signInAndEnroll(&browser)
+            #expect(try await browser.get(Self.authRequest).status == .ok)
+            let stolen = try #require(browser.cookies[SessionService.cookieName])
+            try await browser.get("/")
+            let loggedOut = try await browser.post("/logout", [])
+            #expect(loggedOut.status == .seeOther)
+            browser.cookies[SessionService.cookieName] = stolen
+            #expect(try await browser.get(Self.authRequest).status == .unauthorized)
+        }
+    }
+}

@@ -65,6 +65,11 @@ public struct ConfigurationKey: Sendable {
         .init("session.absolute_timeout", "43200", "Seconds after sign-in when a session ends regardless."),
         .init("session.cookie_domain", nil, "Cookie Domain attribute, to share the sign-in with sub-domains."),
         .init("forward_auth.allowed_domains", nil, "Domains (and their sub-domains) that rd may send a user back to after sign-in.", list: true),
+        .init(
+            "forward_auth.cache_ttl",
+            "1",
+            "Seconds forward auth reuses a session it looked up (0: every request reads the database)."
+        ),
         .init("forward_auth.rules", nil, "Rules 'host-pattern path-prefix policy' (bypass, signed_in, admin); first match wins.", list: true),
         .init("lockout.free_failures", "5", "Failures per account allowed before waits start."),
         .init("lockout.base_delay", "30", "First wait in seconds; it doubles with each further failure."),

@@ -86,6 +86,8 @@ public struct SekishoConfiguration: Sendable {
         public var allowedDomains: [String]
         /// First match wins; none matching means `signed_in`.
         public var rules: [ForwardAuthRule]
+        /// Seconds forward auth may reuse a session it looked up; 0 looks up every request.
+        public var cacheTTL: TimeInterval
     }
 
     public struct LockoutSettings: Sendable {

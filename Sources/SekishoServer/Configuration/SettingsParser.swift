@@ -87,7 +87,8 @@ struct SettingsParser {
                     }
                     return domain
                 },
-                rules: try optionalList("forward_auth.rules").map { text throws(ConfigurationError) in try ForwardAuthRule(text) }
+                rules: try optionalList("forward_auth.rules").map { text throws(ConfigurationError) in try ForwardAuthRule(text) },
+                cacheTTL: try double("forward_auth.cache_ttl", in: 0...60)
             ),
             lockout: .init(
                 freeFailures: try int("lockout.free_failures", in: 1...100),

@@ -64,7 +64,7 @@ struct ForwardAuthService: Sendable {
         let policy = policy(for: url)
         if policy == .bypass { return .allow(user: nil) }
         // A half-way session (password accepted, code pending) is no sign-in.
-        guard let session = try await sessions.load(token: token), session.isSignedIn else {
+        guard let session = try await sessions.loadSignedIn(token: token) else {
             return .signIn(loginURL: loginURL(returningTo: url))
         }
         if policy == .admin, session.user.role != .admin { return .forbidden(user: session.user) }

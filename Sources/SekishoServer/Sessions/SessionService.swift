@@ -19,11 +19,32 @@ struct SessionService: Sendable {
     let settings: SekishoConfiguration.SessionSettings
     let secureCookies: Bool
     let metrics: SekishoMetrics
+    /// Forward auth's memory of signed-in sessions; nil when `forward_auth.cache_ttl` is 0.
+    let cache: SessionCache?
 
     /// The valid session named by the cookie value, if any. Expired sessions are removed.
     func load(token: String?) async throws -> ActiveSession? {
         guard let token, OpaqueToken.isWellFormed(token) else { return nil }
+        return try await load(idHash: OpaqueToken.hash(token))
+    }
+
+    /// The fully signed-in session named by the cookie value, if any, remembered for a moment
+    /// (see ``SessionCache``): forward auth asks this for every request to a protected app.
+    func loadSignedIn(token: String?) async throws -> ActiveSession? {
+        guard let cache else { return try await load(token: token).flatMap { $0.isSignedIn ? $0 : nil } }
+        guard let token, OpaqueToken.isWellFormed(token) else { return nil }
         let idHash = OpaqueToken.hash(token)
+        let now = clock.now()
+        if let session = cache.entry(for: idHash, at: now), isValid(session.record, at: now) {
+            return session
+        }
+        let generation = cache.generation
+        guard let session = try await load(idHash: idHash), session.isSignedIn else { return nil }
+        cache.store(session, for: idHash, ifGeneration: generation, at: now)
+        return session
+    }
+
+    private func load(idHash: String) async throws -> ActiveSession? {
         guard let (record, user) = try await store.sessionWithUser(idHash: idHash) else { return nil }
         let now = clock.now()
         guard isValid(record, at: now) else {
