@@ -45,28 +45,45 @@ public struct OpaqueToken: Sendable {
 
     /// The lower-case hex SHA-256 of a token's UTF-8 text, for looking up a submitted token.
     public static func hash(_ value: String) -> String {
-        SHA256.hash(data: Array(value.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 0x10 ? "0" + hex : hex
-        }.joined()
+        var utf8 = value
+        let digest = utf8.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        // Written straight into the string's storage: forward auth hashes a cookie per request.
+        return String(unsafeUninitializedCapacity: 2 * SHA256.byteCount) { buffer in
+            var index = 0
+            for byte in digest {
+                buffer[index] = hexDigits[Int(byte >> 4)]
+                buffer[index + 1] = hexDigits[Int(byte & 0x0f)]
+                index += 2
+            }
+            return index
+        }
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// For each byte, its index in ``alphabet``, or -1: a table rather than a search per character.
+    private static let alphabetIndex: [Int8] = {
+        var table = [Int8](repeating: -1, count: 256)
+        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = Int8(index) }
+        return table
+    }()
 
     /// Whether text has the shape of a token: 43 base64url characters encoding exactly 32 bytes.
     ///
     /// Checking the shape first lets callers refuse junk without a database lookup. The last
     /// character carries 2 unused bits, which must be zero as the encoder writes them.
     public static func isWellFormed(_ value: String) -> Bool {
-        let bytes = Array(value.utf8)
-        guard bytes.count == textLength else { return false }
-        var lastValue: Int?
-        for byte in bytes {
-            guard let index = alphabet.firstIndex(of: byte) else { return false }
-            lastValue = index
+        guard value.utf8.count == textLength else { return false }
+        var lastValue: Int8 = 0
+        for byte in value.utf8 {
+            lastValue = alphabetIndex[Int(byte)]
+            guard lastValue >= 0 else { return false }
         }
-        return (lastValue ?? 0) & 0b11 == 0
+        return lastValue & 0b11 == 0
     }
 
-    private static func base64URLEncode(_ bytes: [UInt8]) -> String {
+    /// base64url without padding (RFC 4648 §5), the encoding of tokens; also for MACs in URLs and forms.
+    public static func base64URLEncode(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count * 4 + 2) / 3)
         var index = 0

@@ -18,7 +18,7 @@ struct CSRFProtection: Sendable {
 
     func token(forNonce nonce: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array(nonce.utf8), using: SymmetricKey(data: keyBytes))
-        return Data(mac).base64URLEncoded
+        return OpaqueToken.base64URLEncode(Array(mac))
     }
 
     func isValid(token: String?, nonce: String?) -> Bool {
@@ -41,12 +41,5 @@ struct CSRFProtection: Sendable {
         let host = request.head.authority ?? ""
         let allowed = expectedOrigin.map { [$0] } ?? ["http://\(host)", "https://\(host)"]
         return allowed.contains(origin.lowercased())
-    }
-}
-
-extension Data {
-    var base64URLEncoded: String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -6,39 +6,89 @@ import SekishoStore
 
 /// Renders pages from the Mustache templates in `Public/templates` with the strings of the
 /// request's language. Mustache escapes every value, so user input cannot become markup.
+///
+/// The interface strings (`{{t.login_title}}` for `login.title`) are written into the templates
+/// once per language at start-up, already HTML-escaped: looking each one up through Mustache's
+/// dynamic context on every render was most of the cost of a page. A template naming a string
+/// that does not exist stops start-up instead of rendering a blank.
 struct PageRenderer: Sendable {
-    let library: MustacheLibrary
     let localizer: Localizer
-    /// Per language, the strings as templates see them (`login.title` as `login_title`); built
-    /// once, because rebuilding them per page was most of the cost of rendering.
-    private let templateStrings: [Language: [String: String]]
+    private let libraries: [Language: MustacheLibrary]
 
-    init(library: MustacheLibrary, localizer: Localizer) {
-        self.library = library
+    init(templates: [String: String], localizer: Localizer) throws {
         self.localizer = localizer
-        templateStrings = Dictionary(
-            uniqueKeysWithValues: Language.allCases.map { language in
-                let table = localizer.table(for: language)
-                return (language, Dictionary(uniqueKeysWithValues: table.map { ($0.key.replacingOccurrences(of: ".", with: "_"), $0.value) }))
+        var libraries: [Language: MustacheLibrary] = [:]
+        for language in Language.allCases {
+            let strings = Dictionary(
+                uniqueKeysWithValues: localizer.table(for: language).map { ($0.key.replacingOccurrences(of: ".", with: "_"), $0.value) }
+            )
+            var library = MustacheLibrary()
+            for (name, text) in templates {
+                let localized = try Self.insertStrings(strings, into: text, template: name, language: language)
+                do {
+                    try library.register(localized, named: name)
+                } catch {
+                    throw StartupError("page template \(name) (\(language.rawValue)) does not parse: \(error)")
+                }
             }
-        )
+            libraries[language] = library
+        }
+        self.libraries = libraries
     }
 
     static func load(publicDirectory: String) async throws -> PageRenderer {
-        let library: MustacheLibrary
+        let directory = "\(publicDirectory)/templates"
+        var templates: [String: String] = [:]
         do {
-            library = try await MustacheLibrary(directory: "\(publicDirectory)/templates")
+            for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasSuffix(".mustache") {
+                templates[String(file.dropLast(".mustache".count))] = try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8)
+            }
         } catch {
-            throw StartupError("cannot load page templates from \(publicDirectory)/templates: \(error)")
+            throw StartupError("cannot load page templates from \(directory): \(error)")
         }
-        return PageRenderer(library: library, localizer: try Localizer(directory: "\(publicDirectory)/locales"))
+        return try PageRenderer(templates: templates, localizer: try Localizer(directory: "\(publicDirectory)/locales"))
+    }
+
+    /// `text` with every `{{t.key}}` replaced by the escaped string of `key`.
+    static func insertStrings(_ strings: [String: String], into text: String, template: String, language: Language) throws -> String {
+        var missing: [String] = []
+        let result = text.replacing(/\{\{t\.([A-Za-z0-9_]+)\}\}/) { match in
+            let key = String(match.output.1)
+            guard let value = strings[key] else {
+                missing.append(key)
+                return ""
+            }
+            return htmlEscaped(value)
+        }
+        guard missing.isEmpty else {
+            throw StartupError(
+                "page template \(template) uses strings missing from locales/\(language.rawValue).json: \(missing.joined(separator: ", "))"
+            )
+        }
+        return result
+    }
+
+    /// Escaped as Mustache escapes values; a string with Mustache braces would become a tag.
+    private static func htmlEscaped(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "&": escaped += "&amp;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            case "{": escaped += "&#123;"
+            case "}": escaped += "&#125;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 
     func render(_ page: Page, web: WebState, path: String) -> Response {
-        let strings = templateStrings[web.language] ?? [:]
         var values = page.values
-        // Mustache reads dots as nesting, so templates see `login.title` as `t.login_title`.
-        values["t"] = strings
         values["lang"] = web.language.rawValue
         values["title"] = localizer.text(page.title, web.language)
         values["csrf"] = web.csrfToken
@@ -53,7 +103,7 @@ struct PageRenderer: Sendable {
         if let message = page.message {
             values[message.kind.rawValue] = localizer.text(message.key, web.language)
         }
-        guard let html = library.render(values, withTemplate: page.template) else {
+        guard let html = libraries[web.language]?.render(values, withTemplate: page.template) else {
             return Response(
                 status: .internalServerError,
                 headers: [.contentType: "text/plain; charset=utf-8"],
