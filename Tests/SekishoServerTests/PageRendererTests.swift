@@ -1,0 +1,31 @@
+import Testing
+
+@testable import SekishoServer
+
+/// The interface strings written into the templates at start-up.
+@Suite struct PageRendererTests {
+    @Test func stringsAreWrittenInEscapedSoNoneBecomesMarkupOrATag() throws {
+        let text = try PageRenderer.insertStrings(
+            ["login_title": "<b>{{csrf}}</b> & 'x' \"y\""],
+            into: "<h1>{{t.login_title}}</h1>{{csrf}}",
+            template: "login",
+            language: .en
+        )
+        #expect(text == "<h1>&lt;b&gt;&#123;&#123;csrf&#125;&#125;&lt;/b&gt; &amp; &#39;x&#39; &quot;y&quot;</h1>{{csrf}}")
+    }
+
+    @Test func aTemplateNamingAMissingStringStopsStartUp() {
+        #expect(throws: StartupError.self) {
+            _ = try PageRenderer.insertStrings(
+                ["login_title": "Sign in"],
+                into: "{{t.login_title}} {{t.no_such_key}}",
+                template: "login",
+                language: .ja
+            )
+        }
+    }
+
+    @Test func everyShippedTemplateHasItsStringsInEveryLanguage() async throws {
+        _ = try await PageRenderer.load(publicDirectory: repositoryRoot() + "/Public")
+    }
+}
