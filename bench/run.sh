@@ -18,11 +18,12 @@ SECONDS_PER="${BENCH_SECONDS:-10}"
 THREADS=2
 CONNS=32
 PY=/usr/bin/python3
-BIN="${BENCH_BIN:-$ROOT/.build-bench/release/sekisho}"
+# The binary as the Dockerfile ships it: release, Swift runtime linked in (--static-swift-stdlib).
+BIN="${BENCH_BIN:-$ROOT/.build-static/release/sekisho}"
 
 if [[ ! -x "$BIN" ]]; then
-    echo "building the release binary (swift build -c release --product sekisho --scratch-path $ROOT/.build-bench)" >&2
-    (cd "$ROOT" && swift build -c release --product sekisho --scratch-path "$ROOT/.build-bench" >&2)
+    echo "building the release binary (swift build -c release --product sekisho --static-swift-stdlib --scratch-path $ROOT/.build-static)" >&2
+    (cd "$ROOT" && swift build -c release --product sekisho --static-swift-stdlib --scratch-path "$ROOT/.build-static" >&2)
 fi
 
 WORK="$(mktemp -d /tmp/sekisho-bench.XXXXXX)"

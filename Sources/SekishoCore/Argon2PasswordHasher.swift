@@ -2,12 +2,21 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Argon2id password hashing that never blocks an event loop and never runs more than a fixed number
 /// of hashes at once.
 ///
 /// Each hash or verify takes a permit from an ``AsyncSemaphore`` (waiters are served in arrival order),
 /// then runs on `threadPool`. Bounding the number in flight caps the memory in use at
 /// `maxConcurrent × memoryKiB` and keeps a burst of logins from starving other work of CPU.
+///
+/// The default pool is the hasher's own, whose threads run at a lower scheduling priority (nice
+/// ``backgroundNice``): with every core hashing, a forward-auth check or a page still gets a core
+/// at once, while hashing keeps all the CPU nobody else wants (measured in bench/: forward auth
+/// p99 during a sign-in storm).
 public final class Argon2PasswordHasher: PasswordHasher {
     /// Parameters used for new hashes and as the bar for ``needsRehash(_:)``.
     public let parameters: Argon2Parameters
@@ -33,7 +42,7 @@ public final class Argon2PasswordHasher: PasswordHasher {
     public convenience init(
         parameters: Argon2Parameters = .default,
         maxConcurrent: Int = System.coreCount,
-        threadPool: NIOThreadPool = .singleton
+        threadPool: NIOThreadPool = Argon2PasswordHasher.backgroundPool
     ) {
         self.init(parameters: parameters, maxConcurrent: maxConcurrent, threadPool: threadPool, onWorkStart: nil)
     }
@@ -52,6 +61,30 @@ public final class Argon2PasswordHasher: PasswordHasher {
         self.threadPool = threadPool
         self.semaphore = AsyncSemaphore(value: maxConcurrent)
         self.onWorkStart = onWorkStart
+    }
+
+    /// The nice value of the hashing threads: below the event loops, which keep the default 0.
+    public static let backgroundNice: Int32 = 10
+
+    /// One pool per process for every hasher that does not bring its own, one thread per core;
+    /// each thread lowers its own priority when it first hashes.
+    public static let backgroundPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: System.coreCount)
+        pool.start()
+        return pool
+    }()
+
+    /// Lowers the calling thread's priority (Linux sets nice per thread) unless already done.
+    package static func runInBackground() {
+        #if canImport(Glibc)
+        // Linux keeps nice per thread; `who` 0 with PRIO_PROCESS names the calling thread only.
+        let thread: id_t = 0
+        errno = 0
+        let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread)
+        if errno == 0, current < backgroundNice {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, backgroundNice)
+        }
+        #endif
     }
 
     /// Argon2 computations running on the thread pool right now.
@@ -102,6 +135,7 @@ public final class Argon2PasswordHasher: PasswordHasher {
         do {
             result = .success(
                 try await self.threadPool.runIfActive {
+                    if self.threadPool === Self.backgroundPool { Self.runInBackground() }
                     self.counters.withLock {
                         $0.inFlight += 1
                         $0.highWater = max($0.highWater, $0.inFlight)

@@ -156,3 +156,19 @@ private final class ArrivalGate: @unchecked Sendable {
         }
     }
 }
+
+extension Argon2PasswordHasherTests {
+    /// Hashing threads yield to the event loops: a lower priority for the calling thread only.
+    @Test("the hashing thread runs at nice 10, the rest of the process is untouched")
+    func hashingThreadRunsInTheBackground() async throws {
+        let before = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        let hashing = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            Thread.detachNewThread {
+                Argon2PasswordHasher.runInBackground()
+                continuation.resume(returning: getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
+            }
+        }
+        #expect(hashing == max(before, Argon2PasswordHasher.backgroundNice))
+        #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == before)
+    }
+}

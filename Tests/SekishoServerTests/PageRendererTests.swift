@@ -29,3 +29,13 @@ import Testing
         _ = try await PageRenderer.load(publicDirectory: repositoryRoot() + "/Public")
     }
 }
+
+extension PageRendererTests {
+    @Test func languageLinksEscapeThePathAndMarkTheCurrentLanguage() {
+        let html = PageRenderer.languageLinks(path: #"/reset/"><script>"#, current: .ja)
+        #expect(!html.contains("<script>"))
+        #expect(html.contains(#"href="/reset/&quot;&gt;&lt;script&gt;?lang=en""#))
+        #expect(html.contains(#"hreflang="ja" lang="ja" aria-current="true">"#))
+        #expect(!html.contains(#"hreflang="en" lang="en" aria-current"#))
+    }
+}
