@@ -57,7 +57,8 @@ struct Services: Sendable {
                 clock: clock,
                 window: configuration.totp.window,
                 limiter: limiter,
-                notices: notices
+                notices: notices,
+                sessions: sessions
             ),
             account: AccountService(
                 store: store,

@@ -65,6 +65,17 @@ public protocol SecondFactorStore: Sendable {
     /// The replay guard: sets `last_step` to `step` only if it is greater than the stored one.
     /// Returns true for exactly one of any number of concurrent callers with the same step.
     func advanceLastStep(userID: Int64, to step: Int64, at now: Date, effects: SideEffects) async throws -> Bool
+    /// The replay guard and the sign-in it grants, in one transaction: when `step` is greater than
+    /// the stored one it becomes `last_step`, `session` replaces `oldIDHash` as in
+    /// ``SessionStore/createSession(_:replacing:effects:)``, and `effects` are written; otherwise
+    /// nothing changes. One commit instead of two, and no code is spent without its sign-in.
+    func advanceLastStep(
+        userID: Int64,
+        to step: Int64,
+        startingSession session: SessionRecord,
+        replacing oldIDHash: String?,
+        effects: SideEffects
+    ) async throws -> Bool
     /// Removes the binding and its recovery codes (reset, S9) and ends the user's sessions.
     func removeBinding(userID: Int64, at now: Date, effects: SideEffects) async throws
     /// Replaces all recovery codes of the user (S12): old ones stop working at once, used or not.

@@ -54,6 +54,46 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func anAcceptedStepStartsItsSessionInTheSameTransactionAndARefusedOneChangesNothing(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let user = try await makeUser(store)
+            try await makeBinding(store, userID: user.id, lastStep: 100)
+            func session(_ idHash: String, _ state: SessionRecord.State, at time: Date) -> SessionRecord {
+                SessionRecord(
+                    idHash: idHash,
+                    userID: user.id,
+                    state: state,
+                    createdAt: time,
+                    lastSeenAt: time,
+                    expiresAt: time.addingTimeInterval(300),
+                    authenticatedAt: epoch,
+                    clientAddress: "127.0.0.1"
+                )
+            }
+            try await store.createSession(session("half", .awaitingSecondFactor, at: epoch), replacing: nil, effects: .none)
+            let audit = SideEffects(audit: [NewAuditEvent(kind: "sign_in", subjectUserID: user.id, username: "alice")])
+
+            let signedIn = session("signed", .signedIn, at: epoch.addingTimeInterval(5))
+            #expect(try await store.advanceLastStep(userID: user.id, to: 101, startingSession: signedIn, replacing: "half", effects: audit))
+            #expect(try await store.session(idHash: "half") == nil)
+            #expect(try await store.session(idHash: "signed") == signedIn)
+            #expect(try await store.user(id: user.id)?.lastSignInAt == signedIn.createdAt)
+            #expect(try await store.binding(userID: user.id)?.lastStep == 101)
+            #expect(try await store.auditEvents(userID: user.id, kind: "sign_in", limit: 10, offset: 0).count == 1)
+
+            // The same step again (a replay): no session, no audit, the old session untouched.
+            let replayed = session("replayed", .signedIn, at: epoch.addingTimeInterval(6))
+            #expect(
+                try await store.advanceLastStep(userID: user.id, to: 101, startingSession: replayed, replacing: "signed", effects: audit) == false
+            )
+            #expect(try await store.session(idHash: "replayed") == nil)
+            #expect(try await store.session(idHash: "signed") == signedIn)
+            #expect(try await store.auditEvents(userID: user.id, kind: "sign_in", limit: 10, offset: 0).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func recoveryCodeIsUsableOnceAndANewSetVoidsTheOld(kind: StoreKind) async throws {
         try await withDatabase(kind) { database in
             let store = try await database.open()

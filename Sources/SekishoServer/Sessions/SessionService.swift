@@ -66,6 +66,13 @@ struct SessionService: Sendable {
         }
     }
 
+    /// A session ready to be written (by ``start(_:for:replacing:clientAddress:effects:)`` or
+    /// together with the change that grants it) and the cookie that will name it.
+    struct Prepared: Sendable {
+        let record: SessionRecord
+        let cookie: Cookie
+    }
+
     /// Starts a session in `state` for `user`, ending `previous` in the same transaction.
     /// Returns the cookie to set.
     func start(
@@ -75,6 +82,14 @@ struct SessionService: Sendable {
         clientAddress: String,
         effects: SideEffects = .none
     ) async throws -> Cookie {
+        let prepared = prepare(state, for: user, replacing: previous, clientAddress: clientAddress)
+        try await store.createSession(prepared.record, replacing: previous?.record.idHash, effects: effects)
+        if state == .signedIn { metrics.signInsOK.increment() }
+        return prepared.cookie
+    }
+
+    /// A new session's record and cookie, not yet stored.
+    func prepare(_ state: SessionRecord.State, for user: User, replacing previous: ActiveSession?, clientAddress: String) -> Prepared {
         let now = clock.now()
         let token = OpaqueToken.generate()
         // The password was proven when the half-way session began; keep that moment.
@@ -94,9 +109,7 @@ struct SessionService: Sendable {
             authenticatedAt: authenticatedAt,
             clientAddress: clientAddress
         )
-        try await store.createSession(record, replacing: previous?.record.idHash, effects: effects)
-        if state == .signedIn { metrics.signInsOK.increment() }
-        return cookie(value: token.value)
+        return Prepared(record: record, cookie: cookie(value: token.value))
     }
 
     /// Ends the session; returns the cookie that clears it in the browser.

@@ -50,9 +50,9 @@ struct SecondFactorRoutes {
         let form = context.web.form
         let rd = services.returnPath.sanitize(form["rd"])
         switch try await services.secondFactor.verify(code: form["code"] ?? "", session: context.session, clientAddress: context.clientAddress) {
-        case .accepted:
+        case .accepted(_, let cookie):
             var response = Redirect.response(to: rd ?? "/")
-            response.setCookie(try await signIn(context: context))
+            response.setCookie(cookie)
             return response
         case .refused:
             return verifyPage(context: context, rd: rd, message: (.error, "code.wrong"))

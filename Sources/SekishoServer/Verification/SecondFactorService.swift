@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Prometheus
 import SekishoCore
 import SekishoStore
@@ -12,22 +13,34 @@ struct SecondFactorService: Sendable {
     let window: Int
     let limiter: AttemptLimiter
     let notices: NoticeMails
+    let sessions: SessionService
 
-    enum Outcome: Equatable {
-        case accepted(usedRecoveryCode: Bool)
+    enum Outcome {
+        /// Signed in: the cookie names the new session, which replaced the half-way one.
+        case accepted(usedRecoveryCode: Bool, cookie: Cookie)
         case refused
         case locked
     }
 
+    /// Checks the code and, when it is accepted, replaces the half-way `session` by a signed-in
+    /// one: for an authenticator code in the same transaction as the replay guard.
     func verify(code input: String, session: ActiveSession, clientAddress: String) async throws -> Outcome {
         let user = session.user
         guard try await !limiter.isLocked(account: user.username, address: clientAddress) else { return .locked }
         let code = EnrollmentService.digits(input)
+        let next = sessions.prepare(.signedIn, for: user, replacing: session, clientAddress: clientAddress)
         let accepted: Bool
         if code.count == 6 {
-            accepted = try await verifyAuthenticatorCode(code, user: user, clientAddress: clientAddress)
+            accepted = try await verifyAuthenticatorCode(
+                code,
+                user: user,
+                clientAddress: clientAddress,
+                startingSession: next.record,
+                replacing: session.record.idHash
+            )
         } else if let recovery = RecoveryCodes.normalize(input) {
             accepted = try await useRecoveryCode(recovery, user: user, clientAddress: clientAddress)
+            if accepted { try await store.createSession(next.record, replacing: session.record.idHash, effects: .none) }
         } else {
             accepted = false
         }
@@ -42,11 +55,18 @@ struct SecondFactorService: Sendable {
         }
         try await limiter.recordSuccess(account: user.username)
         limiter.metrics.codesOK.increment()
+        limiter.metrics.signInsOK.increment()
         if code.count != 6 { limiter.metrics.recoveryCodesUsed.increment() }
-        return .accepted(usedRecoveryCode: code.count != 6)
+        return .accepted(usedRecoveryCode: code.count != 6, cookie: next.cookie)
     }
 
-    private func verifyAuthenticatorCode(_ code: String, user: User, clientAddress: String) async throws -> Bool {
+    private func verifyAuthenticatorCode(
+        _ code: String,
+        user: User,
+        clientAddress: String,
+        startingSession next: SessionRecord,
+        replacing oldIDHash: String
+    ) async throws -> Bool {
         guard let binding = try await store.binding(userID: user.id) else { return false }
         let secret = try secretBox.open([UInt8](binding.sealedSecret), context: EnrollmentService.bindingContext(user.id))
         let totp = TOTP(secret: secret, algorithm: OTPAlgorithm(rawValue: binding.algorithm) ?? .sha1, digits: binding.digits, period: binding.period)
@@ -77,7 +97,13 @@ struct SecondFactorService: Sendable {
                 detail: "totp"
             )
         ])
-        return try await store.advanceLastStep(userID: user.id, to: step, at: now, effects: effects)
+        return try await store.advanceLastStep(
+            userID: user.id,
+            to: step,
+            startingSession: next,
+            replacing: oldIDHash,
+            effects: effects
+        )
     }
 
     private func useRecoveryCode(_ code: String, user: User, clientAddress: String) async throws -> Bool {

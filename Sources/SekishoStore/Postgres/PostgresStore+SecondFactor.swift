@@ -78,6 +78,25 @@ extension PostgresStore: SecondFactorStore {
         }
     }
 
+    public func advanceLastStep(
+        userID: Int64,
+        to step: Int64,
+        startingSession session: SessionRecord,
+        replacing oldIDHash: String?,
+        effects: SideEffects
+    ) async throws -> Bool {
+        try await transaction { connection in
+            let updated = try await query(
+                "UPDATE totp_binding SET last_step = \(step) WHERE user_id = \(userID) AND last_step < \(step) RETURNING user_id",
+                on: connection
+            )
+            guard updated.count == 1 else { return false }
+            try await insertSession(session, replacing: oldIDHash, on: connection)
+            try await apply(effects, on: connection, at: session.createdAt)
+            return true
+        }
+    }
+
     public func removeBinding(userID: Int64, at now: Date, effects: SideEffects) async throws {
         try await transaction { connection in
             for table in ["totp_binding", "totp_enrollment", "recovery_code", "session"] {

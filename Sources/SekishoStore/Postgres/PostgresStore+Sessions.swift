@@ -4,27 +4,32 @@ import PostgresNIO
 extension PostgresStore: SessionStore {
     public func createSession(_ new: SessionRecord, replacing oldIDHash: String?, effects: SideEffects) async throws {
         try await transaction { connection in
-            if let oldIDHash {
-                try await query("DELETE FROM session WHERE id_hash = \(oldIDHash)", on: connection)
-                // An enrollment shown in the old session stays with the user's half-way state only.
-                try await query("DELETE FROM totp_enrollment WHERE session_id_hash = \(oldIDHash)", on: connection)
-            }
+            try await insertSession(new, replacing: oldIDHash, on: connection)
+            try await apply(effects, on: connection, at: new.createdAt)
+        }
+    }
+
+    /// The writes of a new session, inside the caller's transaction.
+    func insertSession(_ new: SessionRecord, replacing oldIDHash: String?, on connection: PostgresConnection) async throws {
+        if let oldIDHash {
+            try await query("DELETE FROM session WHERE id_hash = \(oldIDHash)", on: connection)
+            // An enrollment shown in the old session stays with the user's half-way state only.
+            try await query("DELETE FROM totp_enrollment WHERE session_id_hash = \(oldIDHash)", on: connection)
+        }
+        try await query(
+            """
+            INSERT INTO session (id_hash, user_id, state, created_at, last_seen_at, expires_at, authenticated_at, client_address)
+            VALUES (\(new.idHash), \(new.userID), \(new.state.rawValue), \(new.createdAt.timeIntervalSince1970),
+                    \(new.lastSeenAt.timeIntervalSince1970), \(new.expiresAt.timeIntervalSince1970),
+                    \(new.authenticatedAt.timeIntervalSince1970), \(new.clientAddress))
+            """,
+            on: connection
+        )
+        if new.state == .signedIn {
             try await query(
-                """
-                INSERT INTO session (id_hash, user_id, state, created_at, last_seen_at, expires_at, authenticated_at, client_address)
-                VALUES (\(new.idHash), \(new.userID), \(new.state.rawValue), \(new.createdAt.timeIntervalSince1970),
-                        \(new.lastSeenAt.timeIntervalSince1970), \(new.expiresAt.timeIntervalSince1970),
-                        \(new.authenticatedAt.timeIntervalSince1970), \(new.clientAddress))
-                """,
+                "UPDATE \"user\" SET last_sign_in_at = \(new.createdAt.timeIntervalSince1970) WHERE id = \(new.userID)",
                 on: connection
             )
-            if new.state == .signedIn {
-                try await query(
-                    "UPDATE \"user\" SET last_sign_in_at = \(new.createdAt.timeIntervalSince1970) WHERE id = \(new.userID)",
-                    on: connection
-                )
-            }
-            try await apply(effects, on: connection, at: new.createdAt)
         }
     }
 

@@ -54,6 +54,25 @@ extension SQLiteStore: SecondFactorStore {
         }
     }
 
+    public func advanceLastStep(
+        userID: Int64,
+        to step: Int64,
+        startingSession session: SessionRecord,
+        replacing oldIDHash: String?,
+        effects: SideEffects
+    ) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE totp_binding SET last_step = ? WHERE user_id = ? AND last_step < ?",
+                arguments: [step, userID, step]
+            )
+            guard db.changesCount == 1 else { return false }
+            try Self.insertSession(session, replacing: oldIDHash, in: db)
+            try Self.apply(effects, in: db, at: session.createdAt)
+            return true
+        }
+    }
+
     public func removeBinding(userID: Int64, at now: Date, effects: SideEffects) async throws {
         try await write { db in
             try db.execute(sql: "DELETE FROM totp_binding WHERE user_id = ?", arguments: [userID])

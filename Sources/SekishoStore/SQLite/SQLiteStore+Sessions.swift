@@ -4,19 +4,24 @@ import GRDB
 extension SQLiteStore: SessionStore {
     public func createSession(_ new: SessionRecord, replacing oldIDHash: String?, effects: SideEffects) async throws {
         try await write { db in
-            if let oldIDHash {
-                try db.execute(sql: "DELETE FROM session WHERE id_hash = ?", arguments: [oldIDHash])
-                // An enrollment shown in the old session stays with the user's half-way state only.
-                try db.execute(sql: "DELETE FROM totp_enrollment WHERE session_id_hash = ?", arguments: [oldIDHash])
-            }
-            try new.insert(db)
-            if new.state == .signedIn {
-                try db.execute(
-                    sql: "UPDATE user SET last_sign_in_at = ? WHERE id = ?",
-                    arguments: [new.createdAt.timeIntervalSince1970, new.userID]
-                )
-            }
+            try Self.insertSession(new, replacing: oldIDHash, in: db)
             try Self.apply(effects, in: db, at: new.createdAt)
+        }
+    }
+
+    /// The writes of a new session, inside the caller's transaction.
+    static func insertSession(_ new: SessionRecord, replacing oldIDHash: String?, in db: Database) throws {
+        if let oldIDHash {
+            try db.execute(sql: "DELETE FROM session WHERE id_hash = ?", arguments: [oldIDHash])
+            // An enrollment shown in the old session stays with the user's half-way state only.
+            try db.execute(sql: "DELETE FROM totp_enrollment WHERE session_id_hash = ?", arguments: [oldIDHash])
+        }
+        try new.insert(db)
+        if new.state == .signedIn {
+            try db.execute(
+                sql: "UPDATE user SET last_sign_in_at = ? WHERE id = ?",
+                arguments: [new.createdAt.timeIntervalSince1970, new.userID]
+            )
         }
     }
 
