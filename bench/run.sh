@@ -6,6 +6,7 @@
 # Environment: BENCH_USERS (two-factor users for the code check, default 300),
 # BENCH_SECONDS (per wrk scenario, default 10), BENCH_BIN (a sekisho binary to use instead),
 # BENCH_KEEP=1 (keep the temp folder with the raw wrk outputs and the server log),
+# BENCH_PROFILE=NAME (perf record of the server during scenario NAME, e.g. verify; implies keeping),
 # BENCH_STORE=postgres (the same scenarios on a temporary PostgreSQL 15 started here, with its
 # default durability: fsync and synchronous_commit on; the raw UPDATE baseline is then pgbench).
 # Needs: wrk, gcc + libargon2-dev, /usr/bin/python3, curl; for postgres Debian's postgresql.
@@ -39,7 +40,7 @@ cleanup() {
         wait "$SERVER_PID" 2>/dev/null || true
     fi
     if [[ -f "$WORK/pg/data/postmaster.pid" ]]; then as_postgres "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
-    if [[ "${BENCH_KEEP:-0}" == 1 ]]; then echo "raw outputs kept in $WORK" >&2; else rm -rf "$WORK"; fi
+    if [[ "${BENCH_KEEP:-0}" == 1 || -n "${BENCH_PROFILE:-}" ]]; then echo "raw outputs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -93,10 +94,17 @@ reset_peak() { echo 5 >"/proc/$SERVER_PID/clear_refs"; }
 field() { sed -n "s/^RESULT .*[ ]$1=\([^ ]*\).*/\1/p" "$2" | tail -1; }
 
 # run_wrk NAME SCRIPT PATH [wrk options...]: one wrk run; the output goes to $WORK/NAME.txt.
+# With BENCH_PROFILE=NAME, perf records the server during that scenario into $WORK/NAME.perf.
 run_wrk() {
-    local name=$1 script=$2 path=$3
+    local name=$1 script=$2 path=$3 perf_pid=""
     shift 3
+    if [[ "${BENCH_PROFILE:-}" == "$name" ]]; then
+        perf record -e cpu-clock -g -p "$SERVER_PID" -o "$WORK/$name.perf" >/dev/null 2>&1 &
+        perf_pid=$!
+        sleep 0.5
+    fi
     wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_PER}s" --timeout 10s --latency "$@" -s "$BENCH/lua/$script" "$URL$path" >"$WORK/$name.txt"
+    if [[ -n "$perf_pid" ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
     if ! grep -q '^RESULT' "$WORK/$name.txt"; then
         echo "wrk $name produced no result:" >&2
         cat "$WORK/$name.txt" >&2

@@ -102,6 +102,8 @@ public protocol SessionStore: Sendable {
 
 public protocol AttemptStore: Sendable {
     func attempt(scope: AttemptRecord.Scope, key: String) async throws -> AttemptRecord?
+    /// The counts of an account and of a client address in one read (every code check needs both).
+    func attempts(account: String, address: String) async throws -> (account: AttemptRecord?, address: AttemptRecord?)
     /// Counts one failure atomically and returns the new state. A window older than `windowLength`
     /// starts again at one failure.
     func recordFailure(scope: AttemptRecord.Scope, key: String, at now: Date, windowLength: TimeInterval) async throws -> AttemptRecord

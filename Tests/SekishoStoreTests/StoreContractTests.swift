@@ -94,6 +94,31 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func accountAndAddressCountsAreReadTogether(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            #expect(try await store.attempts(account: "alice", address: "10.0.0.1") == (nil, nil))
+            _ = try await store.recordFailure(scope: .account, key: "alice", at: epoch, windowLength: 900)
+            _ = try await store.recordFailure(scope: .account, key: "alice", at: epoch, windowLength: 900)
+            _ = try await store.recordFailure(scope: .address, key: "10.0.0.1", at: epoch, windowLength: 900)
+            // Same keys in the other scope, and other keys: not to be confused.
+            _ = try await store.recordFailure(scope: .address, key: "alice", at: epoch, windowLength: 900)
+            _ = try await store.recordFailure(scope: .account, key: "10.0.0.1", at: epoch, windowLength: 900)
+            _ = try await store.recordFailure(scope: .account, key: "bob", at: epoch, windowLength: 900)
+            try await store.lock(scope: .address, key: "10.0.0.1", until: epoch.addingTimeInterval(60))
+
+            let both = try await store.attempts(account: "alice", address: "10.0.0.1")
+            #expect(both.account == (try await store.attempt(scope: .account, key: "alice")))
+            #expect(both.account?.failures == 2)
+            #expect(both.address == (try await store.attempt(scope: .address, key: "10.0.0.1")))
+            #expect(both.address?.lockedUntil == epoch.addingTimeInterval(60))
+            let onlyAddress = try await store.attempts(account: "carol", address: "10.0.0.1")
+            #expect(onlyAddress.account == nil)
+            #expect(onlyAddress.address?.failures == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func recoveryCodeIsUsableOnceAndANewSetVoidsTheOld(kind: StoreKind) async throws {
         try await withDatabase(kind) { database in
             let store = try await database.open()

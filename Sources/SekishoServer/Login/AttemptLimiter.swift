@@ -20,15 +20,24 @@ struct AttemptLimiter: Sendable {
         addressPolicy = LockoutPolicy(freeFailures: settings.addressFreeFailures, baseDelay: settings.baseDelay, maxDelay: settings.maxDelay)
     }
 
+    /// An account's and an address's counts, read once before a check and used after it.
+    struct Standing: Sendable {
+        let account: AttemptRecord?
+        let address: AttemptRecord?
+
+        func isLocked(at now: Date) -> Bool {
+            [account, address].contains { ($0?.lockedUntil).map { $0 > now } ?? false }
+        }
+    }
+
+    func standing(account: String, address: String) async throws -> Standing {
+        let records = try await store.attempts(account: account, address: address)
+        return Standing(account: records.account, address: records.address)
+    }
+
     /// True while the account or the address must wait.
     func isLocked(account: String, address: String) async throws -> Bool {
-        let now = clock.now()
-        for (scope, key) in [(AttemptRecord.Scope.account, account), (.address, address)] {
-            if let lockedUntil = try await store.attempt(scope: scope, key: key)?.lockedUntil, lockedUntil > now {
-                return true
-            }
-        }
-        return false
+        try await standing(account: account, address: address).isLocked(at: clock.now())
     }
 
     /// Counts a failure; returns true when it started a wait for the account.
@@ -51,9 +60,15 @@ struct AttemptLimiter: Sendable {
 
     /// A complete sign-in forgives the account's failures. Password success alone does not:
     /// otherwise whoever knows the password could reset the count between code guesses.
-    func recordSuccess(account: String) async throws {
+    ///
+    /// With the `standing` read before the check, an account without failures costs nothing more.
+    func recordSuccess(account: String, standing: Standing? = nil) async throws {
         // A read first: most sign-ins follow no failure, and a write would cost a commit for nothing.
-        guard try await store.attempt(scope: .account, key: account) != nil else { return }
+        if let standing {
+            guard standing.account != nil else { return }
+        } else {
+            guard try await store.attempt(scope: .account, key: account) != nil else { return }
+        }
         try await store.clearFailures(scope: .account, key: account)
     }
 }

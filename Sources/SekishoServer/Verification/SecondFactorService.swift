@@ -26,7 +26,8 @@ struct SecondFactorService: Sendable {
     /// one: for an authenticator code in the same transaction as the replay guard.
     func verify(code input: String, session: ActiveSession, clientAddress: String) async throws -> Outcome {
         let user = session.user
-        guard try await !limiter.isLocked(account: user.username, address: clientAddress) else { return .locked }
+        let standing = try await limiter.standing(account: user.username, address: clientAddress)
+        guard !standing.isLocked(at: clock.now()) else { return .locked }
         let code = EnrollmentService.digits(input)
         let next = sessions.prepare(.signedIn, for: user, replacing: session, clientAddress: clientAddress)
         let accepted: Bool
@@ -53,7 +54,7 @@ struct SecondFactorService: Sendable {
             limiter.metrics.codesFailed.increment()
             return .refused
         }
-        try await limiter.recordSuccess(account: user.username)
+        try await limiter.recordSuccess(account: user.username, standing: standing)
         limiter.metrics.codesOK.increment()
         limiter.metrics.signInsOK.increment()
         if code.count != 6 { limiter.metrics.recoveryCodesUsed.increment() }

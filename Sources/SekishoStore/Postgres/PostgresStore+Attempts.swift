@@ -6,6 +6,13 @@ extension PostgresStore: AttemptStore {
         try await query("SELECT * FROM attempt WHERE scope = \(scope.rawValue) AND key = \(key)").first.map(AttemptRecord.init)
     }
 
+    public func attempts(account: String, address: String) async throws -> (account: AttemptRecord?, address: AttemptRecord?) {
+        let records = try await query(
+            "SELECT * FROM attempt WHERE (scope = 'account' AND key = \(account)) OR (scope = 'address' AND key = \(address))"
+        ).map(AttemptRecord.init)
+        return (records.first { $0.scope == .account }, records.first { $0.scope == .address })
+    }
+
     public func recordFailure(scope: AttemptRecord.Scope, key: String, at now: Date, windowLength: TimeInterval) async throws -> AttemptRecord {
         let t = now.timeIntervalSince1970
         let windowOpenedBefore = t - windowLength

@@ -2,9 +2,26 @@ import Foundation
 import GRDB
 
 extension SQLiteStore: AttemptStore {
+    // Prepared once per connection: these reads come with every password and code check.
     public func attempt(scope: AttemptRecord.Scope, key: String) async throws -> AttemptRecord? {
         try await read { db in
-            try AttemptRecord.filter(Column("scope") == scope.rawValue && Column("key") == key).fetchOne(db)
+            let statement = try db.cachedStatement(
+                sql: "SELECT scope, key, failures, window_start, locked_until FROM attempt WHERE scope = ? AND key = ?"
+            )
+            return try Row.fetchOne(statement, arguments: [scope.rawValue, key]).map(AttemptRecord.init(row:))
+        }
+    }
+
+    public func attempts(account: String, address: String) async throws -> (account: AttemptRecord?, address: AttemptRecord?) {
+        try await read { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT scope, key, failures, window_start, locked_until FROM attempt
+                    WHERE (scope = 'account' AND key = ?) OR (scope = 'address' AND key = ?)
+                    """
+            )
+            let records = try Row.fetchAll(statement, arguments: [account, address]).map(AttemptRecord.init(row:))
+            return (records.first { $0.scope == .account }, records.first { $0.scope == .address })
         }
     }
 

@@ -3,7 +3,10 @@ import GRDB
 
 extension SQLiteStore: SecondFactorStore {
     public func binding(userID: Int64) async throws -> TOTPBinding? {
-        try await read { db in try TOTPBinding.fetchOne(db, key: userID) }
+        // Read with every code check: prepared once per connection, not built per call.
+        try await read { db in
+            try TOTPBinding.fetchOne(db.cachedStatement(sql: "SELECT * FROM totp_binding WHERE user_id = ?"), arguments: [userID])
+        }
     }
 
     public func savePendingEnrollment(_ enrollment: PendingEnrollment) async throws {
