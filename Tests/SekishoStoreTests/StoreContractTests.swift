@@ -432,6 +432,28 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func apiTokenUseIsWrittenAtMostOnceAMinute(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let user = try await makeUser(store)
+            try await store.createAPIToken(hash: "k", name: "backup", userID: user.id, at: epoch, effects: .none)
+            func lastUsed() async throws -> Double? {
+                let sql = "SELECT CAST(last_used_at AS TEXT) FROM api_token WHERE token_hash = 'k'"
+                let text: String? =
+                    if let sqlite = store as? SQLiteStore { try await sqlite.rawValue(sql: sql) } else {
+                        try await (store as? PostgresStore)?.rawValue(sql: sql)
+                    }
+                return text.flatMap(Double.init)
+            }
+            #expect(try await lastUsed() == nil)
+            for (offset, expected) in [(10.0, 10.0), (40, 10), (69, 10), (71, 71), (72, 71)] {
+                #expect(try await store.apiTokenUser(hash: "k", at: epoch.addingTimeInterval(offset)) == user)
+                #expect(try await lastUsed() == epoch.timeIntervalSince1970 + expected, "at +\(offset) s")
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func theLastAdministratorStays(kind: StoreKind) async throws {
         try await withDatabase(kind) { database in
             let store = try await database.open()

@@ -47,7 +47,7 @@ ADMIN_PASSWORD = "tall maple ledger swims at dawn"
 # Lockout must not decide the outcome of tests that send many wrong codes on purpose.
 NO_LOCKOUT = {"lockout.free_failures": "100", "lockout.address_free_failures": "10000"}  # the maxima; 99 refusals stay below
 # Tables whose content must not change when only refused input was sent. `session` (last_seen_at is
-# touched once a minute) and `api_token` (last_used_at on every API call) only keep their row counts.
+# touched once a minute) and `api_token` (last_used_at, at most once a minute) only keep their row counts.
 HASHED_TABLES = (
     "user", "totp_binding", "totp_enrollment", "recovery_code", "reset_token", "setup_token", "setting", "mail_outbox",
 )
@@ -721,6 +721,7 @@ def test_busy_database_gives_503_and_recovers(binary: Path, servers: list[ServeP
                 f"expected 503\n{server.log_tail(5)}"
             )
             assert headers.get("content-type", "").startswith("text/html") and "<html" in page, "the 503 is not an HTML page"
+            assert headers.get("retry-after") == "5", f"the 503 has no Retry-After: {headers}"
             assert ENGLISH["error.503"] in page, f"the 503 page does not say the database is unavailable:\n{page[:1500]}"
             assert seconds < 5, f"the 503 took {seconds:.1f} s with busy_timeout 0.5 s"
     finally:

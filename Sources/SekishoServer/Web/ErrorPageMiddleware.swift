@@ -18,7 +18,10 @@ struct ErrorPageMiddleware: RouterMiddleware {
             return page(for: error.status, messageKey: (error as? PageRefusal)?.messageKey, request: request, context: context)
         } catch let error as StoreError where error.isUnavailable {
             context.logger.error("database unavailable during \(request.method) \(request.uri.path): \(error)")
-            return page(for: .serviceUnavailable, request: request, context: context)
+            var response = page(for: .serviceUnavailable, request: request, context: context)
+            // A busy or briefly read-only database usually recovers within seconds.
+            response.headers[.retryAfter] = "5"
+            return response
         } catch {
             context.logger.error("failed \(request.method) \(request.uri.path): \(error)")
             return page(for: .internalServerError, request: request, context: context)

@@ -153,12 +153,18 @@ extension PostgresStore: AdminTokenStore {
     }
 
     public func apiTokenUser(hash: String, at now: Date) async throws -> User? {
-        // One statement records the use and reads the user.
-        try await query(
+        // A read; `last_used_at` is written at most once a minute, not as a commit per call.
+        let t = now.timeIntervalSince1970
+        let rows = try await query(
             #"""
-            WITH token AS (UPDATE api_token SET last_used_at = \#(now.timeIntervalSince1970) WHERE token_hash = \#(hash) RETURNING user_id)
-            SELECT u.* FROM "user" u JOIN token ON u.id = token.user_id
+            SELECT u.*, t.last_used_at AS token_last_used_at FROM api_token t JOIN "user" u ON u.id = t.user_id
+            WHERE t.token_hash = \#(hash)
             """#
-        ).first.map(User.init)
+        )
+        guard let row = rows.first else { return nil }
+        if try row("token_last_used_at", as: Double?.self).map({ t - $0 >= 60 }) ?? true {
+            try await query("UPDATE api_token SET last_used_at = \(t) WHERE token_hash = \(hash)")
+        }
+        return try User(row)
     }
 }
