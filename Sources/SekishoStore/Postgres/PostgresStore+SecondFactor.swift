@@ -66,16 +66,22 @@ extension PostgresStore: SecondFactorStore {
 
     public func advanceLastStep(userID: Int64, to step: Int64, at now: Date, effects: SideEffects) async throws -> Bool {
         try await transaction { connection in
-            // Concurrent callers queue on the row lock; each re-checks `last_step < step` against
-            // the committed row, so exactly one of them (in any instance) changes it.
-            let updated = try await query(
-                "UPDATE totp_binding SET last_step = \(step) WHERE user_id = \(userID) AND last_step < \(step) RETURNING user_id",
-                on: connection
-            )
-            guard updated.count == 1 else { return false }
+            guard try await advanceStep(userID: userID, to: step, on: connection) else { return false }
             try await apply(effects, on: connection, at: now)
             return true
         }
+    }
+
+    /// The replay guard's one conditional statement; true when it changed the row.
+    ///
+    /// Concurrent callers queue on the row lock; each re-checks `last_step < step` against the
+    /// committed row, so exactly one of them (in any instance) changes it.
+    private func advanceStep(userID: Int64, to step: Int64, on connection: PostgresConnection) async throws -> Bool {
+        let updated = try await query(
+            "UPDATE totp_binding SET last_step = \(step) WHERE user_id = \(userID) AND last_step < \(step) RETURNING user_id",
+            on: connection
+        )
+        return updated.count == 1
     }
 
     public func advanceLastStep(
@@ -86,11 +92,7 @@ extension PostgresStore: SecondFactorStore {
         effects: SideEffects
     ) async throws -> Bool {
         try await transaction { connection in
-            let updated = try await query(
-                "UPDATE totp_binding SET last_step = \(step) WHERE user_id = \(userID) AND last_step < \(step) RETURNING user_id",
-                on: connection
-            )
-            guard updated.count == 1 else { return false }
+            guard try await advanceStep(userID: userID, to: step, on: connection) else { return false }
             try await insertSession(session, replacing: oldIDHash, on: connection)
             try await apply(effects, on: connection, at: session.createdAt)
             return true

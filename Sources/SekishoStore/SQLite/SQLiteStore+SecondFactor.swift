@@ -47,14 +47,16 @@ extension SQLiteStore: SecondFactorStore {
 
     public func advanceLastStep(userID: Int64, to step: Int64, at now: Date, effects: SideEffects) async throws -> Bool {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE totp_binding SET last_step = ? WHERE user_id = ? AND last_step < ?",
-                arguments: [step, userID, step]
-            )
-            guard db.changesCount == 1 else { return false }
+            guard try Self.advanceStep(userID: userID, to: step, in: db) else { return false }
             try Self.apply(effects, in: db, at: now)
             return true
         }
+    }
+
+    /// The replay guard's one conditional statement; true when it changed the row.
+    private static func advanceStep(userID: Int64, to step: Int64, in db: Database) throws -> Bool {
+        try db.execute(sql: "UPDATE totp_binding SET last_step = ? WHERE user_id = ? AND last_step < ?", arguments: [step, userID, step])
+        return db.changesCount == 1
     }
 
     public func advanceLastStep(
@@ -65,11 +67,7 @@ extension SQLiteStore: SecondFactorStore {
         effects: SideEffects
     ) async throws -> Bool {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE totp_binding SET last_step = ? WHERE user_id = ? AND last_step < ?",
-                arguments: [step, userID, step]
-            )
-            guard db.changesCount == 1 else { return false }
+            guard try Self.advanceStep(userID: userID, to: step, in: db) else { return false }
             try Self.insertSession(session, replacing: oldIDHash, in: db)
             try Self.apply(effects, in: db, at: session.createdAt)
             return true
