@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 
 @testable import SekishoServer
@@ -37,5 +38,31 @@ extension PageRendererTests {
         #expect(html.contains(#"href="/reset/&quot;&gt;&lt;script&gt;?lang=en""#))
         #expect(html.contains(#"hreflang="ja" lang="ja" aria-current="true">"#))
         #expect(!html.contains(#"hreflang="en" lang="en" aria-current"#))
+    }
+}
+
+extension PageRendererTests {
+    /// The plain login page is rendered once per language; each visitor still gets their own token.
+    @Test func aSharedPageIsTheFreshPageWithEachVisitorsOwnToken() async throws {
+        let renderer = try await PageRenderer.load(publicDirectory: repositoryRoot() + "/Public")
+        for language in Language.allCases {
+            for token in ["first-token", "second-token"] {
+                var web = WebState()
+                web.language = language
+                web.csrfToken = token
+                let page = Page("login", title: "login.title", values: ["rd": ""]).with(.notice, "login.expired")
+                let shared = try #require(renderer.html(page.sharable(), web: web, path: "/login"))
+                let fresh = try #require(renderer.html(page, web: web, path: "/login"))
+                #expect(String(buffer: shared) == String(buffer: fresh))
+                #expect(String(buffer: shared).contains(#"name="csrf" value="\#(token)""#))
+                #expect(!String(buffer: shared).contains(SharedPages.marker))
+            }
+        }
+    }
+
+    @Test func aPageWithoutExactlyOneTokenIsNotShared() {
+        #expect(SharedPages.split("<p>no form</p>") == nil)
+        #expect(SharedPages.split("a\(SharedPages.marker)b\(SharedPages.marker)c") == nil)
+        #expect(SharedPages.split("a\(SharedPages.marker)b").map { [$0.before, $0.after] } == ["a", "b"])
     }
 }

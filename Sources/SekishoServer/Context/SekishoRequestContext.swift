@@ -28,4 +28,11 @@ struct WebState: Sendable {
     var csrfToken = ""
     var session: ActiveSession?
     var form = FormData(fields: [:])
+
+    /// The same state with another CSRF token (the renderer's stand-in for a shared page).
+    func withCSRFToken(_ token: String) -> WebState {
+        var state = self
+        state.csrfToken = token
+        return state
+    }
 }

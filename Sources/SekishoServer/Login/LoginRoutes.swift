@@ -17,6 +17,8 @@ struct LoginRoutes {
             return Redirect.response(to: rd ?? "/")
         }
         var page = Page("login", title: "login.title", values: ["rd": rd ?? ""])
+        // The page most often asked for, by people and by bots: without rd it is the same for all.
+        if rd == nil { page = page.sharable() }
         if request.uri.queryParameters["expired"] != nil {
             page = page.with(.notice, "login.expired")
         } else if request.uri.queryParameters["reset"] != nil {

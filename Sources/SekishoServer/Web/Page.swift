@@ -14,12 +14,21 @@ struct Page {
     var values: [String: Any] = [:]
     var message: (kind: MessageKind, key: String)?
     var status: HTTPResponse.Status = .ok
+    /// Set by a route whose `values` are the same for every visitor (the plain login page): the
+    /// renderer may then reuse the page it rendered for the language, with only the CSRF token new.
+    var sameForEveryone = false
 
     init(_ template: String, title: String, values: [String: Any] = [:], status: HTTPResponse.Status = .ok) {
         self.template = template
         self.title = title
         self.values = values
         self.status = status
+    }
+
+    func sharable() -> Page {
+        var page = self
+        page.sameForEveryone = true
+        return page
     }
 
     func with(_ kind: MessageKind, _ key: String) -> Page {

@@ -3,6 +3,7 @@ import Hummingbird
 import Mustache
 import NIOCore
 import SekishoStore
+import Synchronization
 
 /// Renders pages from the Mustache templates in `Public/templates` with the strings of the
 /// request's language. Mustache escapes every value, so user input cannot become markup.
@@ -14,6 +15,7 @@ import SekishoStore
 struct PageRenderer: Sendable {
     let localizer: Localizer
     private let libraries: [Language: MustacheLibrary]
+    private let sharedPages = SharedPages()
 
     init(templates: [String: String], localizer: Localizer) throws {
         self.localizer = localizer
@@ -103,6 +105,35 @@ struct PageRenderer: Sendable {
     }
 
     func render(_ page: Page, web: WebState, path: String) -> Response {
+        guard let html = html(page, web: web, path: path) else {
+            return Response(
+                status: .internalServerError,
+                headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "missing template \(page.template)\n"))
+            )
+        }
+        return Response(status: page.status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: html))
+    }
+
+    /// The page's HTML: rendered, or for a page that is the same for everyone (and a visitor who
+    /// is not signed in: the page would name them) the one rendered earlier for the language with
+    /// this request's CSRF token put in.
+    func html(_ page: Page, web: WebState, path: String) -> ByteBuffer? {
+        guard page.sameForEveryone, web.session?.isSignedIn != true else { return renderMustache(page, web: web, path: path).map(ByteBuffer.init) }
+        let key = "\(page.template) \(web.language.rawValue) \(path) \(page.title) \(page.message.map { "\($0.kind) \($0.key)" } ?? "")"
+        let halves =
+            sharedPages.halves(for: key)
+            ?? sharedPages.store(SharedPages.split(renderMustache(page, web: web.withCSRFToken(SharedPages.marker), path: path)), for: key)
+        guard let halves else { return renderMustache(page, web: web, path: path).map(ByteBuffer.init) }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(halves.before.utf8.count + web.csrfToken.utf8.count + halves.after.utf8.count)
+        buffer.writeString(halves.before)
+        buffer.writeString(web.csrfToken)
+        buffer.writeString(halves.after)
+        return buffer
+    }
+
+    private func renderMustache(_ page: Page, web: WebState, path: String) -> String? {
         var values = page.values
         values["lang"] = web.language.rawValue
         values["title"] = localizer.text(page.title, web.language)
@@ -116,13 +147,38 @@ struct PageRenderer: Sendable {
         if let message = page.message {
             values[message.kind.rawValue] = localizer.text(message.key, web.language)
         }
-        guard let html = libraries[web.language]?.render(values, withTemplate: page.template) else {
-            return Response(
-                status: .internalServerError,
-                headers: [.contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: "missing template \(page.template)\n"))
-            )
-        }
-        return Response(status: page.status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        return libraries[web.language]?.render(values, withTemplate: page.template)
+    }
+}
+
+/// Pages rendered once per language (and path, title and message) for everyone, kept as the
+/// text before and after the CSRF token. A handful of entries: only routes that mark a page
+/// ``Page/sameForEveryone`` (with values that do not come from the request) are kept.
+final class SharedPages: Sendable {
+    struct Halves: Sendable {
+        let before: String
+        let after: String
+    }
+
+    /// Stands for the token while the page is rendered: no token or template text contains it.
+    static let marker = "\u{1}csrf\u{1}"
+
+    private let pages = Mutex<[String: Halves]>([:])
+
+    func halves(for key: String) -> Halves? { pages.withLock { $0[key] } }
+
+    /// Keeps `halves` (if any) under `key` and returns them.
+    func store(_ halves: Halves?, for key: String) -> Halves? {
+        guard let halves else { return nil }
+        pages.withLock { $0[key] = halves }
+        return halves
+    }
+
+    /// The page around the one place its token goes; nil when the token is not there exactly once.
+    static func split(_ html: String?) -> Halves? {
+        guard let html else { return nil }
+        let parts = html.components(separatedBy: marker)
+        guard parts.count == 2 else { return nil }
+        return Halves(before: parts[0], after: parts[1])
     }
 }
