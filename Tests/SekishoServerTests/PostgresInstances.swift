@@ -28,13 +28,14 @@ final class PostgresInstances: Sendable {
     var origin: [(String, String)] { [("Origin", "http://\(publicHost)")] }
 
     /// Creates `users` (with two-factor on) at the console, then starts both instances with
-    /// `settings` (`key=value`) added to the shared ones.
-    init(users: [String], settings: [String] = []) async throws {
+    /// `settings` (`key=value`) added to the shared ones, on `databaseURL` (default: a new
+    /// database) with `masterKey` (default: a new key).
+    init(users: [String], settings: [String] = [], databaseURL: String? = nil, masterKey: String? = nil) async throws {
         let sekisho = try NginxForwardAuthTests.sekishoBinary()
-        url = try await PostgresTestServer.shared.makeDatabaseURL()
+        if let databaseURL { url = databaseURL } else { url = try await PostgresTestServer.shared.makeDatabaseURL() }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-instances-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let key = masterKey ?? Self.newKey()
         let ports = [try ChildProcess.freePort(), try ChildProcess.freePort()]
         publicHost = "127.0.0.1:\(ports[0])"
         let shared =
@@ -68,6 +69,11 @@ final class PostgresInstances: Sendable {
         for instance in instances {
             try await NginxForwardAuthTests.waitUntilServing(instance.process, port: instance.port, path: "/healthz", host: publicHost)
         }
+    }
+
+    /// A master key (`keys.master_key`): 32 random bytes in base64.
+    static func newKey() -> String {
+        Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
     }
 
     /// Stops both instances and removes their folder (the database goes with the test server).

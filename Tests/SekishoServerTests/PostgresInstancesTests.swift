@@ -1,4 +1,5 @@
 import Foundation
+import PostgresTesting
 import SMTPTesting
 import SekishoStore
 import Testing
@@ -135,5 +136,42 @@ import Testing
 
     static func smtpSettings(_ smtp: SMTPTestServer) -> [String] {
         ["mail.transport=smtp", "mail.smtp.host=127.0.0.1", "mail.smtp.port=\(smtp.port)", "mail.smtp.security=none"]
+    }
+
+    /// `sekisho migrate-to-postgres`: an installation made on SQLite signs in on PostgreSQL
+    /// instances that use its key, and a second copy into the same database is refused.
+    @Test func anSQLiteInstallationMovedByMigrateToPostgresServesBothInstances() async throws {
+        let sekisho = try NginxForwardAuthTests.sekishoBinary()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-migrate-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let key = PostgresInstances.newKey()
+        let created = try await ChildProcess.run(
+            sekisho,
+            [
+                "user", "add", "carol", "--email", "carol@example.com", "--two-factor", "--data-dir", directory + "/data",
+                "--set", "keys.master_key=\(key)", "--set", "server.public_directory=\(repositoryRoot())/Public",
+            ],
+            input: PostgresInstances.password + "\n",
+            directory: directory
+        )
+        #expect(created.status == 0, "\(created.error)")
+
+        let url = try await PostgresTestServer.shared.makeDatabaseURL()
+        let copy = ["migrate-to-postgres", "--from", directory + "/data/sekisho.sqlite", "--to", url]
+        let migrated = try await ChildProcess.run(sekisho, copy, directory: directory)
+        #expect(migrated.status == 0, "\(migrated.error)")
+        #expect(migrated.output.contains("user: 1 → 1"))
+        #expect(migrated.output.contains("counts verified"))
+        let again = try await ChildProcess.run(sekisho, copy, directory: directory)
+        #expect(again.status == 1)
+        #expect(again.error.contains("not empty"), "\(again.error)")
+
+        let instances = try await PostgresInstances(users: [], databaseURL: url, masterKey: key)
+        defer { instances.stop() }
+        var browser = RawHTTPClient()
+        _ = try await instances.signInAndEnroll("carol", at: instances.b, &browser)
+        let dashboard = try browser.send(port: instances.a.port, "GET", "/", host: instances.publicHost)
+        #expect(dashboard.status == 200 && dashboard.body.contains("carol"))
     }
 }
