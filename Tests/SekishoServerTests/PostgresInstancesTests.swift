@@ -174,4 +174,33 @@ import Testing
         let dashboard = try browser.send(port: instances.a.port, "GET", "/", host: instances.publicHost)
         #expect(dashboard.status == 200 && dashboard.body.contains("carol"))
     }
+
+    /// A wrong password, a missing database or no server at all stop start-up with exit status 1
+    /// and a message saying which, without the password.
+    @Test func aDatabaseThatCannotBeUsedStopsStartUpWithTheReason() async throws {
+        let sekisho = try NginxForwardAuthTests.sekishoBinary()
+        let port = try await PostgresTestServer.shared.port()
+        let user = PostgresTestServer.username
+        let cases = [
+            ("postgres://\(user):not-the-password@127.0.0.1:\(port)/postgres", "refused user \(user)"),
+            ("postgres://\(user):\(PostgresTestServer.encodedPassword)@127.0.0.1:\(port)/no_such_database", "create the database first"),
+            ("postgres://\(user):not-the-password@127.0.0.1:\(try ChildProcess.freePort())/postgres", "cannot reach"),
+        ]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-pg-refused-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (url, reason) in cases {
+            let started = try await ChildProcess.run(
+                sekisho,
+                [
+                    "serve", "--data-dir", directory + "/data", "--port", "\(try ChildProcess.freePort())", "--set", "database.url=\(url)",
+                    "--set", "clock.check=false", "--set", "server.public_directory=\(repositoryRoot())/Public",
+                ],
+                directory: directory
+            )
+            #expect(started.status == 1, "\(url): \(started.error)")
+            #expect(started.error.contains(reason), "\(url): \(started.error)")
+            #expect(!started.error.contains("not-the-password"), "the password was printed")
+        }
+    }
 }
