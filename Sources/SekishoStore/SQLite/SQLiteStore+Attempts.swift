@@ -4,7 +4,7 @@ import GRDB
 extension SQLiteStore: AttemptStore {
     // Prepared once per connection: these reads come with every password and code check.
     public func attempt(scope: AttemptRecord.Scope, key: String) async throws -> AttemptRecord? {
-        try await read { db in
+        try await readOneStatement { db in
             let statement = try db.cachedStatement(
                 sql: "SELECT scope, key, failures, window_start, locked_until FROM attempt WHERE scope = ? AND key = ?"
             )
@@ -13,7 +13,7 @@ extension SQLiteStore: AttemptStore {
     }
 
     public func attempts(account: String, address: String) async throws -> (account: AttemptRecord?, address: AttemptRecord?) {
-        try await read { db in
+        try await readOneStatement { db in
             let statement = try db.cachedStatement(
                 sql: """
                     SELECT scope, key, failures, window_start, locked_until FROM attempt

@@ -4,7 +4,7 @@ import GRDB
 extension SQLiteStore: SecondFactorStore {
     public func binding(userID: Int64) async throws -> TOTPBinding? {
         // Read with every code check: prepared once per connection, not built per call.
-        try await read { db in
+        try await readOneStatement { db in
             try TOTPBinding.fetchOne(db.cachedStatement(sql: "SELECT * FROM totp_binding WHERE user_id = ?"), arguments: [userID])
         }
     }

@@ -30,7 +30,7 @@ extension SQLiteStore: SessionStore {
     }
 
     public func sessionWithUser(idHash: String) async throws -> (session: SessionRecord, user: User)? {
-        try await read { db in
+        try await readOneStatement { db in
             // The hot path of every signed-in request and forward-auth check: a cached prepared
             // statement with one indexed JOIN, not a query built and compiled per call.
             let statement = try db.cachedStatement(sql: Self.sessionWithUserSQL)

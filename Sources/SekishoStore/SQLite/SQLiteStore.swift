@@ -70,6 +70,21 @@ public final class SQLiteStore: Store, Sendable {
         try pool.read(body)
     }
 
+    /// A read of one SQL statement, without the transaction around it that ``read(_:)`` opens:
+    /// one statement sees one consistent state by itself, and BEGIN/COMMIT cost as much as the
+    /// look-up (per-request reads: sessions, attempt counts, bindings).
+    func readOneStatement<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try readOneStatementOnThisThread(body)
+        } catch let error as DatabaseError {
+            throw Self.map(error)
+        }
+    }
+
+    private func readOneStatementOnThisThread<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.unsafeRead(body)
+    }
+
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
