@@ -55,7 +55,9 @@ extension SQLiteStore: SecondFactorStore {
 
     /// The replay guard's one conditional statement; true when it changed the row.
     private static func advanceStep(userID: Int64, to step: Int64, in db: Database) throws -> Bool {
-        try db.execute(sql: "UPDATE totp_binding SET last_step = ? WHERE user_id = ? AND last_step < ?", arguments: [step, userID, step])
+        try db.cachedStatement(sql: "UPDATE totp_binding SET last_step = ? WHERE user_id = ? AND last_step < ?").execute(
+            arguments: [step, userID, step]
+        )
         return db.changesCount == 1
     }
 

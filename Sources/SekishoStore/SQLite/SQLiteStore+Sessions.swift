@@ -9,17 +9,27 @@ extension SQLiteStore: SessionStore {
         }
     }
 
-    /// The writes of a new session, inside the caller's transaction.
+    /// The writes of a new session, inside the caller's transaction; every sign-in step makes
+    /// them, so the statements are prepared once per connection.
     static func insertSession(_ new: SessionRecord, replacing oldIDHash: String?, in db: Database) throws {
         if let oldIDHash {
-            try db.execute(sql: "DELETE FROM session WHERE id_hash = ?", arguments: [oldIDHash])
+            try db.cachedStatement(sql: "DELETE FROM session WHERE id_hash = ?").execute(arguments: [oldIDHash])
             // An enrollment shown in the old session stays with the user's half-way state only.
-            try db.execute(sql: "DELETE FROM totp_enrollment WHERE session_id_hash = ?", arguments: [oldIDHash])
+            try db.cachedStatement(sql: "DELETE FROM totp_enrollment WHERE session_id_hash = ?").execute(arguments: [oldIDHash])
         }
-        try new.insert(db)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO session (id_hash, user_id, state, created_at, last_seen_at, expires_at, authenticated_at, client_address)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(
+            arguments: [
+                new.idHash, new.userID, new.state.rawValue, new.createdAt.timeIntervalSince1970, new.lastSeenAt.timeIntervalSince1970,
+                new.expiresAt.timeIntervalSince1970, new.authenticatedAt.timeIntervalSince1970, new.clientAddress,
+            ]
+        )
         if new.state == .signedIn {
-            try db.execute(
-                sql: "UPDATE user SET last_sign_in_at = ? WHERE id = ?",
+            try db.cachedStatement(sql: "UPDATE user SET last_sign_in_at = ? WHERE id = ?").execute(
                 arguments: [new.createdAt.timeIntervalSince1970, new.userID]
             )
         }

@@ -125,11 +125,13 @@ public final class SQLiteStore: Store, Sendable {
     }
 
     static func insertAudit(_ event: NewAuditEvent, in db: Database, at now: Date) throws {
-        try db.execute(
+        // Cached: every sign-in writes an event.
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit_event (at, kind, actor_user_id, subject_user_id, username, client_address, detail)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 now.timeIntervalSince1970, event.kind, event.actorUserID, event.subjectUserID, event.username, event.clientAddress,
                 event.detail,
