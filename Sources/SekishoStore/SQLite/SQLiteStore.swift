@@ -58,31 +58,23 @@ public final class SQLiteStore: Store, Sendable {
     /// Reads are short look-ups by key or small pages and never wait for the writer (WAL), so
     /// the task's thread is held for microseconds, as by any computation.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try readOnThisThread(body)
-        } catch let error as DatabaseError {
-            throw Self.map(error)
-        }
-    }
-
-    /// Not async, so that it calls GRDB's synchronous `read`.
-    private func readOnThisThread<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+        try readOnThisThread(inTransaction: true, body)
     }
 
     /// A read of one SQL statement, without the transaction around it that ``read(_:)`` opens:
     /// one statement sees one consistent state by itself, and BEGIN/COMMIT cost as much as the
     /// look-up (per-request reads: sessions, attempt counts, bindings).
     func readOneStatement<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try readOnThisThread(inTransaction: false, body)
+    }
+
+    /// Not async, so that it calls GRDB's synchronous reads.
+    private func readOnThisThread<T>(inTransaction: Bool, _ body: (Database) throws -> T) throws -> T {
         do {
-            return try readOneStatementOnThisThread(body)
+            return inTransaction ? try pool.read(body) : try pool.unsafeRead(body)
         } catch let error as DatabaseError {
             throw Self.map(error)
         }
-    }
-
-    private func readOneStatementOnThisThread<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.unsafeRead(body)
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
