@@ -54,11 +54,7 @@ public struct Dependencies: Sendable {
     /// SQLite has nothing to run.
     public func withStoreRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         guard let postgres = store as? PostgresStore else { return try await body() }
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await postgres.run() }
-            defer { group.cancelAll() }
-            return try await body()
-        }
+        return try await postgres.whileRunning(body)
     }
 
     static func hasher(for configuration: SekishoConfiguration) -> Argon2PasswordHasher {

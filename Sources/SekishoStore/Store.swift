@@ -146,6 +146,16 @@ public protocol ResetTokenStore: Sendable {
     func consumeResetToken(hash: String, at now: Date, effects: SideEffects) async throws -> Int64?
 }
 
+/// When a store writes `api_token.last_used_at`: at most once a minute, which is all an
+/// administrator needs, instead of a commit per API call.
+enum APITokenUse {
+    static let resolution: TimeInterval = 60
+
+    static func isWorthRecording(lastUsed: Double?, at now: Date) -> Bool {
+        lastUsed.map { now.timeIntervalSince1970 - $0 >= resolution } ?? true
+    }
+}
+
 public protocol AdminTokenStore: Sendable {
     func createSetupToken(hash: String, at now: Date, expiresAt: Date) async throws
     /// Uses the setup token and creates the first administrator in one transaction; nil when the

@@ -43,9 +43,7 @@ struct MigrateToPostgresCommand: AsyncParsableCommand {
                 throw Fatal("--to: \(error)", exitCode: 2)
             }
             let source = try SQLiteStore(path: from)
-            let tables = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await target.run() }
-                defer { group.cancelAll() }
+            let tables = try await target.whileRunning {
                 do {
                     return try await target.copy(from: source)
                 } catch let error as PostgresStoreError {

@@ -44,7 +44,7 @@ import Testing
         let t2 = Self.t1 - 3.0 + 0.040
         try await FakeSNTPResponder.withResponder(.replying { [.packet(serverReply(to: $0, receivedAt: t2, transmittedAt: t2 + 0.020))] }) {
             responder in
-            let measurement = try await Self.client(clock: clock).query(host: "127.0.0.1", port: responder.port)
+            let measurement = try await Self.client(clock: clock).query(host: "127.0.0.1", port: responder.port, timeout: .seconds(30))
             // θ = ((−2.96) + (−2.96 + 0.02 − 0.1))/2 = −3.0; δ = 0.1 − 0.02.
             #expect(abs(measurement.offset - -3.0) < 1e-6)
             #expect(abs(measurement.delay - 0.080) < 1e-6)
@@ -62,7 +62,7 @@ import Testing
             responder in
             let reply = serverReply(to: SNTPPacket(mode: 3), receivedAt: t2, transmittedAt: t2)
             #expect(reply.receiveTimestamp.seconds == 5)  // wrapped: a naive comparison would put the server in 1900
-            let measurement = try await Self.client(clock: clock).query(host: "127.0.0.1", port: responder.port)
+            let measurement = try await Self.client(clock: clock).query(host: "127.0.0.1", port: responder.port, timeout: .seconds(30))
             #expect(abs(measurement.offset - 10.0) < 1e-5)
             #expect(abs(measurement.delay - 0.002) < 1e-5)
             #expect(abs(measurement.serverTime - t2) < 1e-5)

@@ -67,6 +67,10 @@ import Testing
         ("password:\n  min_length: 4\n", "password.min_length"),
         ("totp:\n  issuer: 'A:B'\n", "totp.issuer"),
         ("server: [1, 2]\n", "server"),
+        ("database:\n  url: mysql://db/sekisho\n", "database.url"),
+        ("database:\n  url: postgres://db.example.com/sekisho\n", "database.url"),
+        ("database:\n  pool_size: 0\n", "database.pool_size"),
+        ("forward_auth:\n  cache_ttl: -1\n", "forward_auth.cache_ttl"),
     ])
     func wrongValuesNameTheirKey(yaml: String, key: String) async {
         do {

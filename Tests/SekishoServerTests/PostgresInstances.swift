@@ -88,11 +88,7 @@ final class PostgresInstances: Sendable {
     /// A store of the test's own on the shared database (its pool runs until `body` returns).
     func withStore<T: Sendable>(_ body: (PostgresStore) async throws -> T) async throws -> T {
         let store = try PostgresStore(url: url, poolSize: 2)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
-            defer { group.cancelAll() }
-            return try await body(store)
-        }
+        return try await store.whileRunning { try await body(store) }
     }
 
     // MARK: - Steps of a sign-in, sent to one instance

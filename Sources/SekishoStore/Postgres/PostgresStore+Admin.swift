@@ -162,7 +162,7 @@ extension PostgresStore: AdminTokenStore {
             """#
         )
         guard let row = rows.first else { return nil }
-        if try row("token_last_used_at", as: Double?.self).map({ t - $0 >= 60 }) ?? true {
+        if APITokenUse.isWorthRecording(lastUsed: try row("token_last_used_at", as: Double?.self), at: now) {
             try await query("UPDATE api_token SET last_used_at = \(t) WHERE token_hash = \(hash)")
         }
         return try User(row)

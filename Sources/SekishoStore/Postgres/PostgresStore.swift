@@ -65,6 +65,16 @@ public final class PostgresStore: Store, Sendable {
         await client.run()
     }
 
+    /// Runs `body` with the pool running, and stops the pool when `body` returns or throws: for
+    /// the server, a console command or a test that uses the store for a while.
+    public func whileRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
     public func migrate() async throws {
         let connection = try await connect()
         do {

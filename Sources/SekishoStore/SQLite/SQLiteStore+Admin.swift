@@ -146,20 +146,17 @@ extension SQLiteStore {
 
     public func apiTokenUser(hash: String, at now: Date) async throws -> User? {
         // A read first; `last_used_at` is written at most once a minute, not as a commit per call.
-        let found = try await read { db -> (userID: Int64, lastUsed: Double?)? in
-            guard let row = try Row.fetchOne(db, sql: "SELECT user_id, last_used_at FROM api_token WHERE token_hash = ?", arguments: [hash])
-            else { return nil }
-            return (row["user_id"], row["last_used_at"])
+        let found = try await readOneStatement { db -> (user: User, lastUsed: Double?)? in
+            let sql = "SELECT u.*, t.last_used_at AS token_last_used_at FROM api_token t JOIN user u ON u.id = t.user_id WHERE t.token_hash = ?"
+            guard let row = try Row.fetchOne(db, sql: sql, arguments: [hash]) else { return nil }
+            return (try User(row: row), row["token_last_used_at"])
         }
         guard let found else { return nil }
-        if found.lastUsed.map({ now.timeIntervalSince1970 - $0 >= Self.apiTokenUseResolution }) ?? true {
+        if APITokenUse.isWorthRecording(lastUsed: found.lastUsed, at: now) {
             try await write { db in
                 try db.execute(sql: "UPDATE api_token SET last_used_at = ? WHERE token_hash = ?", arguments: [now.timeIntervalSince1970, hash])
             }
         }
-        return try await user(id: found.userID)
+        return found.user
     }
-
-    /// How stale `api_token.last_used_at` may be: a minute, which is all an administrator needs.
-    static let apiTokenUseResolution: TimeInterval = 60
 }
