@@ -79,6 +79,7 @@ let package = Package(
         .target(
             name: "SekishoStore",
             dependencies: [
+                "SekishoCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

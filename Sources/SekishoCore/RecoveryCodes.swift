@@ -32,27 +32,10 @@ public enum RecoveryCodes {
         return generate(using: &rng)
     }
 
-    /// Turns what a user typed into the canonical 8 digits, or `nil` if it cannot be a code.
-    ///
-    /// Spaces, other whitespace and `-` are removed (codes are shown grouped as `1234-5678`), and
-    /// full-width digits, which Japanese input methods produce, become ASCII digits.
+    /// Turns what a user typed into the canonical 8 digits, or `nil` if it cannot be a code
+    /// (see ``CodeInput`` for what is removed and mapped).
     public static func normalize(_ input: String) -> String? {
-        var output: [UInt8] = []
-        for scalar in input.unicodeScalars {
-            switch scalar.value {
-            case 0x30...0x39:
-                output.append(UInt8(scalar.value))
-            case 0xFF10...0xFF19:  // FULLWIDTH DIGIT ZERO...NINE
-                output.append(UInt8(scalar.value - 0xFF10 + 0x30))
-            case 0x2D, 0x2010, 0x2011, 0x2012, 0x2013, 0x2212, 0xFF0D:  // '-' and look-alike dashes
-                continue
-            default:
-                guard scalar.properties.isWhitespace else { return nil }
-            }
-            guard output.count <= digits else { return nil }
-        }
-        guard output.count == digits else { return nil }
-        return String(decoding: output, as: UTF8.self)
+        CodeInput.digits(input, maximumCount: digits).flatMap { $0.count == digits ? $0 : nil }
     }
 
     /// The lower-case hex HMAC-SHA256 of a code, as stored in the database.

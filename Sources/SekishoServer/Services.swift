@@ -49,7 +49,7 @@ struct Services: Sendable {
             sessions: sessions,
             limiter: limiter,
             notices: notices,
-            login: LoginService(store: store, hasher: dependencies.hasher, limiter: limiter, clock: clock, dummyHash: dummyHash),
+            login: LoginService(store: store, hasher: dependencies.hasher, limiter: limiter, sessions: sessions, clock: clock, dummyHash: dummyHash),
             enrollment: EnrollmentService(store: store, secretBox: box, clock: clock, settings: configuration.totp, limiter: limiter),
             secondFactor: SecondFactorService(
                 store: store,

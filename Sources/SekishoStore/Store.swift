@@ -1,4 +1,5 @@
 import Foundation
+import SekishoCore
 
 /// Everything Sekisho keeps. SQLite (`SQLiteStore`) by default; a PostgreSQL implementation
 /// follows the same contract so several instances can share state.
@@ -102,12 +103,19 @@ public protocol SessionStore: Sendable {
 
 public protocol AttemptStore: Sendable {
     func attempt(scope: AttemptRecord.Scope, key: String) async throws -> AttemptRecord?
-    /// The counts of an account and of a client address in one read (every code check needs both).
-    func attempts(account: String, address: String) async throws -> (account: AttemptRecord?, address: AttemptRecord?)
-    /// Counts one failure atomically and returns the new state. A window older than `windowLength`
-    /// starts again at one failure.
-    func recordFailure(scope: AttemptRecord.Scope, key: String, at now: Date, windowLength: TimeInterval) async throws -> AttemptRecord
-    func lock(scope: AttemptRecord.Scope, key: String, until: Date) async throws
+    /// Charges one attempt to the account and to the client address before the guess is checked:
+    /// counted as a failure, with the wait it earns under each policy, only if neither has to wait
+    /// at `now`. Returns nil, and changes nothing, when one of them has to wait: the guess is then
+    /// refused unchecked. Atomic across requests, processes and instances; a right guess settles
+    /// the charge with the change it allows (``SideEffects/attempt``).
+    func chargeAttempt(
+        account: String,
+        address: String,
+        at now: Date,
+        accountPolicy: LockoutPolicy,
+        addressPolicy: LockoutPolicy
+    ) async throws -> AttemptCharge?
+    /// Forgets the series of one account or address (an administrator's unlock).
     func clearFailures(scope: AttemptRecord.Scope, key: String) async throws
 }
 

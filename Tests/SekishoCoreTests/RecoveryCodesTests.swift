@@ -61,6 +61,15 @@ import Testing
         #expect(RecoveryCodes.normalize("12345678;") == nil)
     }
 
+    @Test func codeInputKeepsDigitsMapsFullWidthAndDropsSpacesAndDashes() {
+        #expect(CodeInput.digits("123 456") == "123456")
+        #expect(CodeInput.digits("１２３\u{3000}４５６") == "123456")
+        #expect(CodeInput.digits("123-456") == "123456")
+        #expect(CodeInput.digits("12345a") == nil)
+        #expect(CodeInput.digits(String(repeating: "1", count: 17)) == nil)
+        #expect(CodeInput.digits("") == "")
+    }
+
     @Test func hashIsDeterministicKeyedAndNormalized() {
         let key = SymmetricKey(data: Array(repeating: UInt8(1), count: 32))
         let otherKey = SymmetricKey(data: Array(repeating: UInt8(2), count: 32))

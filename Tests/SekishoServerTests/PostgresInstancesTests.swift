@@ -42,7 +42,8 @@ import Testing
     }
 
     @Test func failuresOnBothInstancesCountTowardOneLockout() async throws {
-        // Three free failures per account: two on each instance make four, so the account waits.
+        // Three free attempts per account: the third failure starts the wait, and the fourth guess
+        // (the second on b) is refused without being checked.
         let instances = try await PostgresInstances(users: ["bob"], settings: ["lockout.free_failures=3", "lockout.base_delay=600"])
         defer { instances.stop() }
         var browser = RawHTTPClient()
@@ -59,8 +60,38 @@ import Testing
             #expect(Browser.firstMatch(#"class="error"[^>]*>([^<]*)<"#, in: refused.body) == failureText)
         }
         let attempt = try await instances.withStore { try await $0.attempt(scope: .account, key: "bob") }
-        #expect(attempt?.failures == 4)
+        #expect(attempt?.failures == 3)
         #expect(attempt?.lockedUntil != nil)
+    }
+
+    /// 50 wrong passwords at the same moment, half to each process: only the 5 free attempts
+    /// are checked (Argon2id), the rest are refused unchecked, and then the right password waits.
+    @Test func aBurstOfWrongPasswordsOnBothInstancesChecksOnlyTheFreeAttempts() async throws {
+        let instances = try await PostgresInstances(users: ["bob"])
+        defer { instances.stop() }
+        // Every guesser has its login page (cookie and CSRF token) before the burst starts.
+        var guessers: [(browser: RawHTTPClient, csrf: String, instance: PostgresInstances.Instance)] = []
+        for index in 0..<50 {
+            var browser = RawHTTPClient()
+            let instance = index.isMultiple(of: 2) ? instances.a : instances.b
+            let (_, csrf) = try instances.page("/login", at: instance, &browser)
+            guessers.append((browser, csrf, instance))
+        }
+        let prepared = guessers
+        let answers = RawHTTPClient.concurrently(prepared.count) { index in
+            var (browser, csrf, instance) = prepared[index]
+            return try instances.post("/login", [("username", "bob"), ("password", "wrong")], csrf: csrf, at: instance, &browser)
+        }
+        for answer in answers {
+            let response = try answer.get()
+            #expect(response.status == 200 && response.header("Location") == nil)
+        }
+        let failures = try await instances.withStore { try await $0.auditEvents(userID: nil, kind: "sign_in_failed", limit: 200, offset: 0) }
+        #expect(failures.filter { $0.detail == "password" }.count == 5, "\(failures.map(\.detail))")
+        #expect(failures.count == 50)
+        var owner = RawHTTPClient()
+        #expect(try instances.enterPassword("bob", at: instances.a, &owner).header("Location") == nil)
+        #expect(try await instances.withStore { try await $0.attempt(scope: .account, key: "bob")?.failures } == 5)
     }
 
     @Test func eachOf200QueuedMailsIsDeliveredOnceWithBothWorkersRunning() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -112,5 +113,24 @@ struct RawHTTPClient {
             index = start + size + 2
         }
         return result
+    }
+}
+
+extension RawHTTPClient {
+    /// Runs `body` for 0..<count, each on a thread of its own and all at once, as that many
+    /// clients would; the results in index order. Threads, not tasks: the client blocks.
+    static func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) -> [Result<T, any Error>] {
+        let results = Mutex([Result<T, any Error>?](repeating: nil, count: count))
+        let group = DispatchGroup()
+        for index in 0..<count {
+            group.enter()
+            Thread {
+                let result = Result { try body(index) }
+                results.withLock { $0[index] = result }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        return results.withLock { $0.map { $0 ?? .failure(BrowserError("no result")) } }
     }
 }

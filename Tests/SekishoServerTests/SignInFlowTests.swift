@@ -119,6 +119,23 @@ import Testing
         }
     }
 
+    /// A Japanese input method types full-width digits, and apps show codes as "123 456": both are
+    /// the code, for an authenticator code as for a recovery code.
+    @Test func fullWidthDigitsSpacesAndHyphensInACodeAreTheCode() async throws {
+        let environment = try await TestEnvironment()
+        defer { environment.remove() }
+        try await environment.createUser()
+        try await environment.application().test(.router) { client in
+            var browser = Browser(client)
+            let key = try await environment.enrollThenReturnToCodePage(&browser)
+            let code = try environment.code(for: key, stepOffset: 1)
+            let fullWidth = String(code.unicodeScalars.map { Character(Unicode.Scalar($0.value - 0x30 + 0xFF10)!) })
+            let typed = fullWidth.prefix(3) + "\u{3000}" + fullWidth.dropFirst(3)
+            #expect(try await browser.post("/login/verify", [("code", String(typed))]).headers[.location] == "/")
+            #expect(try await environment.store.auditEvents(userID: nil, kind: "code_failed", limit: 5, offset: 0).isEmpty)
+        }
+    }
+
     @Test func codeOfAStepBeforeTheLastAcceptedOneIsRefused() async throws {
         let environment = try await TestEnvironment()
         defer { environment.remove() }

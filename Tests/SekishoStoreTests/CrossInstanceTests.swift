@@ -1,4 +1,5 @@
 import Foundation
+import SekishoCore
 import SekishoStore
 import Testing
 
@@ -85,20 +86,49 @@ import Testing
         }
     }
 
+    /// 50 guesses at the same moment through two connections (two processes' worth): exactly
+    /// the free attempts are charged, the rest refused unchecked, and nothing is counted twice.
     @Test(arguments: StoreKind.allCases)
-    func failuresCountedByBothInstancesAddUp(kind: StoreKind) async throws {
+    func aBurstOfChargesThroughTwoInstancesLetsThroughOnlyTheFreeAttempts(kind: StoreKind) async throws {
         try await withDatabase(kind) { database in
             let store = try await database.open()
             let other = try await database.open()
-            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            let policy = LockoutPolicy(freeFailures: 5)
+            let charges = try await withThrowingTaskGroup(of: AttemptCharge?.self) { group in
+                for index in 0..<50 {
+                    let target = index.isMultiple(of: 2) ? store : other
+                    group.addTask { try await charge(target, account: "alice", address: "192.0.2.\(index)", accountPolicy: policy) }
+                }
+                return try await group.reduce(into: [AttemptCharge]()) { if let charge = $1 { $0.append(charge) } }
+            }
+            #expect(charges.map(\.accountFailures).sorted() == Array(1...5))
+            #expect(charges.filter(\.startedAccountWait).count == 1)
+            #expect(try await other.attempt(scope: .account, key: "alice")?.failures == 5)
+            // Refused charges left their addresses untouched.
+            let chargedAddresses = Set(charges.map(\.address))
+            for index in 0..<50 where !chargedAddresses.contains("192.0.2.\(index)") {
+                #expect(try await store.attempt(scope: .address, key: "192.0.2.\(index)") == nil)
+            }
+        }
+    }
+
+    /// Failures from many accounts at one address add up across instances, each counted once.
+    @Test(arguments: StoreKind.allCases)
+    func addressChargesByBothInstancesAddUp(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let other = try await database.open()
+            let addressPolicy = LockoutPolicy(freeFailures: 100)
+            let counts = try await withThrowingTaskGroup(of: Int?.self) { group in
                 for index in 0..<40 {
                     let target = index.isMultiple(of: 2) ? store : other
-                    group.addTask { try await target.recordFailure(scope: .address, key: "192.0.2.7", at: epoch, windowLength: 900).failures }
+                    group.addTask {
+                        try await charge(target, account: "user\(index)", address: "192.0.2.7", addressPolicy: addressPolicy)?.accountFailures
+                    }
                 }
-                return try await group.reduce(into: [Int]()) { $0.append($1) }
+                return try await group.reduce(into: [Int]()) { if let count = $1 { $0.append(count) } }
             }
-            // Every failure counted once, and each caller saw a distinct running total.
-            #expect(counts.sorted() == Array(1...40))
+            #expect(counts.count == 40)
             #expect(try await other.attempt(scope: .address, key: "192.0.2.7")?.failures == 40)
         }
     }

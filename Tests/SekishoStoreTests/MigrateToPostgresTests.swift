@@ -1,4 +1,5 @@
 import Foundation
+import SekishoCore
 import SekishoStore
 import Testing
 
@@ -17,7 +18,7 @@ import Testing
                 try await makeBinding(source, userID: alice.id, lastStep: 1234, codes: ["h1", "h2"])
                 _ = try await source.consumeRecoveryCode(userID: alice.id, hash: "h1", at: epoch, effects: .none)
                 try await makeSession(source, "session-a", userID: alice.id)
-                _ = try await source.recordFailure(scope: .account, key: "carol", at: epoch, windowLength: 900)
+                try await charge(source, account: "carol")
                 let mail = NewOutboxMail(recipient: "alice@example.com", subject: "Reset", textBody: "text", htmlBody: "<p>html</p>")
                 _ = try await source.enqueueMail(mail, at: epoch)
                 try await source.appendAudit(NewAuditEvent(kind: "sign_in", subjectUserID: alice.id, username: "alice", detail: "ok"), at: epoch)

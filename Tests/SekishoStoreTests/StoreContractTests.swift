@@ -1,4 +1,5 @@
 import Foundation
+import SekishoCore
 import SekishoStore
 import Testing
 
@@ -94,27 +95,108 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
-    func accountAndAddressCountsAreReadTogether(kind: StoreKind) async throws {
+    func aChargeCountsForAccountAndAddressSeparately(kind: StoreKind) async throws {
         try await withDatabase(kind) { database in
             let store = try await database.open()
-            #expect(try await store.attempts(account: "alice", address: "10.0.0.1") == (nil, nil))
-            _ = try await store.recordFailure(scope: .account, key: "alice", at: epoch, windowLength: 900)
-            _ = try await store.recordFailure(scope: .account, key: "alice", at: epoch, windowLength: 900)
-            _ = try await store.recordFailure(scope: .address, key: "10.0.0.1", at: epoch, windowLength: 900)
-            // Same keys in the other scope, and other keys: not to be confused.
-            _ = try await store.recordFailure(scope: .address, key: "alice", at: epoch, windowLength: 900)
-            _ = try await store.recordFailure(scope: .account, key: "10.0.0.1", at: epoch, windowLength: 900)
-            _ = try await store.recordFailure(scope: .account, key: "bob", at: epoch, windowLength: 900)
-            try await store.lock(scope: .address, key: "10.0.0.1", until: epoch.addingTimeInterval(60))
+            try await charge(store, account: "alice", address: "10.0.0.1")
+            try await charge(store, account: "alice", address: "10.0.0.2")
+            // The same key in the other scope, and another account: not to be confused.
+            try await charge(store, account: "10.0.0.1", address: "alice")
+            let third = try #require(try await charge(store, account: "alice", address: "10.0.0.1"))
+            #expect(third.accountFailures == 3)
+            #expect(third.accountLockedUntil == nil)
+            #expect(try await store.attempt(scope: .account, key: "alice")?.failures == 3)
+            #expect(try await store.attempt(scope: .address, key: "10.0.0.1")?.failures == 2)
+            #expect(try await store.attempt(scope: .address, key: "10.0.0.2")?.failures == 1)
+            #expect(try await store.attempt(scope: .account, key: "10.0.0.1")?.failures == 1)
+            #expect(try await store.attempt(scope: .address, key: "alice")?.failures == 1)
+        }
+    }
 
-            let both = try await store.attempts(account: "alice", address: "10.0.0.1")
-            #expect(both.account == (try await store.attempt(scope: .account, key: "alice")))
-            #expect(both.account?.failures == 2)
-            #expect(both.address == (try await store.attempt(scope: .address, key: "10.0.0.1")))
-            #expect(both.address?.lockedUntil == epoch.addingTimeInterval(60))
-            let onlyAddress = try await store.attempts(account: "carol", address: "10.0.0.1")
-            #expect(onlyAddress.account == nil)
-            #expect(onlyAddress.address?.failures == 1)
+    /// The last free attempt starts the wait in the statement that charges it; while waiting,
+    /// nothing is charged; the waits double up to the maximum.
+    @Test(arguments: StoreKind.allCases)
+    func theLastFreeChargeStartsTheWaitAndChargesWhileWaitingAreRefused(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let policy = LockoutPolicy(freeFailures: 3, baseDelay: 30, maxDelay: 100)
+            for _ in 1...2 { #expect(try await charge(store, at: epoch, accountPolicy: policy)?.accountLockedUntil == nil) }
+            let third = try #require(try await charge(store, at: epoch, accountPolicy: policy))
+            #expect(third.accountLockedUntil == epoch.addingTimeInterval(30))
+            #expect(third.startedAccountWait)
+            #expect(try await charge(store, at: epoch.addingTimeInterval(29), accountPolicy: policy) == nil)
+            #expect(try await store.attempt(scope: .account, key: "alice")?.failures == 3)
+            #expect(try await store.attempt(scope: .address, key: "10.0.0.1")?.failures == 3, "a refused charge changed the address")
+            let fourth = try #require(try await charge(store, at: epoch.addingTimeInterval(30), accountPolicy: policy))
+            #expect(fourth.accountLockedUntil == epoch.addingTimeInterval(90))
+            let fifth = try #require(try await charge(store, at: epoch.addingTimeInterval(90), accountPolicy: policy))
+            #expect(fifth.accountLockedUntil == epoch.addingTimeInterval(190), "capped at the maximum of 100 s")
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func anAddressThatMustWaitRefusesTheChargeAndLeavesTheAccountUncharged(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let addressPolicy = LockoutPolicy(freeFailures: 2)
+            try await charge(store, account: "a1", addressPolicy: addressPolicy)
+            try await charge(store, account: "a2", addressPolicy: addressPolicy)
+            #expect(try await charge(store, account: "bob", addressPolicy: addressPolicy) == nil)
+            #expect(try await store.attempt(scope: .account, key: "bob") == nil)
+            #expect(try await charge(store, account: "bob", address: "10.0.0.9", addressPolicy: addressPolicy) != nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func failuresCountWithinTheWindowAndRestartAfterIt(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let policy = LockoutPolicy(freeFailures: 3, window: 3600)
+            for expected in 1...2 {
+                #expect(try await charge(store, at: epoch, accountPolicy: policy)?.accountFailures == expected)
+            }
+            // Even a series that ended in a wait is forgotten after the window.
+            let later = try #require(try await charge(store, at: epoch.addingTimeInterval(3600), accountPolicy: policy))
+            #expect(later.accountFailures == 1)
+            #expect(later.accountLockedUntil == nil)
+            #expect(try await store.attempt(scope: .account, key: "alice")?.windowStart == epoch.addingTimeInterval(3600))
+            try await store.clearFailures(scope: .account, key: "alice")
+            #expect(try await store.attempt(scope: .account, key: "alice") == nil)
+        }
+    }
+
+    /// A right password takes its charge back, wait included, and the series goes on; a complete
+    /// sign-in ends the account's series and takes back only the address's charge.
+    @Test(arguments: StoreKind.allCases)
+    func aRightGuessSettlesItsChargeInTheTransactionOfItsChange(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let user = try await makeUser(store)
+            let policy = LockoutPolicy(freeFailures: 3)
+            try await charge(store, account: "alice", accountPolicy: policy)
+            try await charge(store, account: "alice", accountPolicy: policy)
+            let right = try #require(try await charge(store, account: "alice", accountPolicy: policy))
+            #expect(right.startedAccountWait)
+            let half = SessionRecord(
+                idHash: "half",
+                userID: user.id,
+                state: .awaitingSecondFactor,
+                createdAt: epoch,
+                lastSeenAt: epoch,
+                expiresAt: epoch.addingTimeInterval(300),
+                authenticatedAt: epoch,
+                clientAddress: "10.0.0.1"
+            )
+            try await store.createSession(half, replacing: nil, effects: SideEffects(attempt: .refund(right)))
+            let account = try #require(try await store.attempt(scope: .account, key: "alice"))
+            #expect(account.failures == 2)
+            #expect(account.lockedUntil == nil)
+            #expect(try await store.attempt(scope: .address, key: "10.0.0.1")?.failures == 2)
+
+            let code = try #require(try await charge(store, account: "alice", accountPolicy: policy))
+            try await store.deleteSession(idHash: "half", at: epoch, effects: SideEffects(attempt: .signedIn(code)))
+            #expect(try await store.attempt(scope: .account, key: "alice") == nil)
+            #expect(try await store.attempt(scope: .address, key: "10.0.0.1")?.failures == 2)
         }
     }
 
@@ -196,26 +278,6 @@ import Testing
             }
             #expect(try await store.pendingEnrollment(userID: user.id, sessionIDHash: "s1", at: epoch) == nil)
             #expect(try await store.pendingEnrollment(userID: user.id, sessionIDHash: "s2", at: epoch)?.id == "e2")
-        }
-    }
-
-    @Test(arguments: StoreKind.allCases)
-    func failuresCountWithinTheWindowAndRestartAfterIt(kind: StoreKind) async throws {
-        try await withDatabase(kind) { database in
-            let store = try await database.open()
-            for expected in 1...3 {
-                let record = try await store.recordFailure(scope: .account, key: "alice", at: epoch, windowLength: 3600)
-                #expect(record.failures == expected)
-            }
-            let later = try await store.recordFailure(scope: .account, key: "alice", at: epoch.addingTimeInterval(3601), windowLength: 3600)
-            #expect(later.failures == 1)
-            #expect(later.windowStart == epoch.addingTimeInterval(3601))
-            try await store.lock(scope: .account, key: "alice", until: epoch.addingTimeInterval(60))
-            try await store.lock(scope: .account, key: "alice", until: epoch.addingTimeInterval(30))
-            #expect(try await store.attempt(scope: .account, key: "alice")?.lockedUntil == epoch.addingTimeInterval(60))
-            #expect(try await store.attempt(scope: .address, key: "alice") == nil)
-            try await store.clearFailures(scope: .account, key: "alice")
-            #expect(try await store.attempt(scope: .account, key: "alice") == nil)
         }
     }
 
@@ -499,8 +561,7 @@ import Testing
             _ = try await makeUser(store, "al_ice")
             _ = try await makeUser(store, "alfred")
             try await makeBinding(store, userID: carol.id, lastStep: 0)
-            _ = try await store.recordFailure(scope: .account, key: "carol", at: epoch, windowLength: 60)
-            try await store.lock(scope: .account, key: "carol", until: epoch.addingTimeInterval(60))
+            try await charge(store, account: "carol", accountPolicy: LockoutPolicy(freeFailures: 1, baseDelay: 60))
 
             let all = try await store.listUsers(search: nil, limit: 10, offset: 0, at: epoch)
             #expect(all.map(\.user.username) == ["al_ice", "alfred", "carol"])
@@ -550,11 +611,12 @@ import Testing
             try await makeSession(store, "live", userID: user.id, expiresAt: epoch.addingTimeInterval(600))
             try await store.appendAudit(NewAuditEvent(kind: "ancient"), at: epoch.addingTimeInterval(-400 * 86_400))
             try await store.appendAudit(NewAuditEvent(kind: "recent"), at: epoch.addingTimeInterval(-86_400))
-            _ = try await store.recordFailure(scope: .account, key: "stale", at: epoch.addingTimeInterval(-2 * 86_400), windowLength: 86_400)
-            _ = try await store.recordFailure(scope: .account, key: "fresh", at: epoch, windowLength: 86_400)
+            try await charge(store, account: "stale", address: "10.0.0.1", at: epoch.addingTimeInterval(-2 * 86_400))
+            try await charge(store, account: "fresh", address: "10.0.0.2", at: epoch)
 
             let removed = try await store.purgeExpired(at: epoch, auditBefore: epoch.addingTimeInterval(-365 * 86_400), mailBefore: epoch)
-            #expect(removed == 3)
+            // The old session, the ancient audit event, and the stale series of an account and an address.
+            #expect(removed == 4)
             #expect(try await store.session(idHash: "old") == nil)
             #expect(try await store.session(idHash: "live") != nil)
             #expect(try await store.auditEvents(userID: nil, kind: nil, limit: 10, offset: 0).map(\.kind) == ["recent"])

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresTesting
+import SekishoCore
 import SekishoStore
 import Synchronization
 import Testing
@@ -144,4 +145,18 @@ func makeSession(_ store: any Store, _ idHash: String, userID: Int64, expiresAt:
         replacing: nil,
         effects: .none
     )
+}
+
+/// Charges one guess to `account` and `address` (5 free per account, 20 per address, 30 s
+/// doubling to 900 s, unless the policies say otherwise).
+@discardableResult
+func charge(
+    _ store: any Store,
+    account: String = "alice",
+    address: String = "10.0.0.1",
+    at time: Date = epoch,
+    accountPolicy: LockoutPolicy = LockoutPolicy(),
+    addressPolicy: LockoutPolicy = LockoutPolicy(freeFailures: 20)
+) async throws -> AttemptCharge? {
+    try await store.chargeAttempt(account: account, address: address, at: time, accountPolicy: accountPolicy, addressPolicy: addressPolicy)
 }

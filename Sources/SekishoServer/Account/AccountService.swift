@@ -24,13 +24,15 @@ struct AccountService: Sendable {
     /// Changes the password after checking the current one; every other session of the user ends.
     func changePassword(session: ActiveSession, current: String, new: String, confirmation: String, clientAddress: String) async throws {
         let user = session.user
-        try await checkPassword(current, of: user, clientAddress: clientAddress)
+        // What can be refused without the current password is refused first, so that a right
+        // password always leads to the change that settles its charge.
         guard new == confirmation else { throw Refusal.mismatch }
         do {
             try policy.check(new, username: user.username)
         } catch {
             throw Refusal.policy(error)
         }
+        let charge = try await checkPassword(current, of: user, clientAddress: clientAddress)
         let hash = try await hasher.hash(new)
         let effects = SideEffects(
             mails: [notices.mail(.passwordChanged, to: user)],
@@ -42,7 +44,8 @@ struct AccountService: Sendable {
                     username: user.username,
                     clientAddress: clientAddress
                 )
-            ]
+            ],
+            attempt: .refund(charge)
         )
         try await store.updatePasswordHash(userID: user.id, hash: hash, at: clock.now(), effects: effects)
         try await store.deleteSessions(userID: user.id, keeping: session.record.idHash)
@@ -51,8 +54,8 @@ struct AccountService: Sendable {
     /// Issues a new set of recovery codes; all old ones stop working at once (S12).
     func newRecoveryCodes(session: ActiveSession, password: String, clientAddress: String) async throws -> [String] {
         let user = session.user
-        try await checkPassword(password, of: user, clientAddress: clientAddress)
         guard try await store.binding(userID: user.id) != nil else { throw Refusal.noAuthenticator }
+        let charge = try await checkPassword(password, of: user, clientAddress: clientAddress)
         let codes = RecoveryCodes.generate()
         let key = secretBox.subkey(purpose: "recovery-codes")
         let effects = SideEffects(
@@ -65,7 +68,8 @@ struct AccountService: Sendable {
                     username: user.username,
                     clientAddress: clientAddress
                 )
-            ]
+            ],
+            attempt: .refund(charge)
         )
         try await store.replaceRecoveryCodes(
             userID: user.id,
@@ -76,11 +80,22 @@ struct AccountService: Sendable {
         return codes
     }
 
-    private func checkPassword(_ password: String, of user: User, clientAddress: String) async throws {
-        guard try await !limiter.isLocked(account: user.username, address: clientAddress) else { throw Refusal.locked }
+    /// The current password, as a guess like any other (see ``AttemptLimiter``); the charge of a
+    /// right one is for the caller's change to take back.
+    private func checkPassword(_ password: String, of user: User, clientAddress: String) async throws -> AttemptCharge {
+        guard let charge = try await limiter.charge(account: user.username, address: clientAddress) else { throw Refusal.locked }
         guard try await hasher.verify(password, against: user.passwordHash) else {
-            try await limiter.recordFailure(account: user.username, address: clientAddress)
+            let event = NewAuditEvent(
+                kind: AuditKind.signInFailed.rawValue,
+                actorUserID: user.id,
+                subjectUserID: user.id,
+                username: user.username,
+                clientAddress: clientAddress,
+                detail: "current_password"
+            )
+            for event in limiter.failed(charge, event) { try await store.appendAudit(event, at: clock.now()) }
             throw Refusal.wrongPassword
         }
+        return charge
     }
 }

@@ -71,10 +71,10 @@ public struct ConfigurationKey: Sendable {
             "Seconds forward auth reuses a session it looked up (0: every request reads the database)."
         ),
         .init("forward_auth.rules", nil, "Rules 'host-pattern path-prefix policy' (bypass, signed_in, admin); first match wins.", list: true),
-        .init("lockout.free_failures", "5", "Failures per account allowed before waits start."),
+        .init("lockout.free_failures", "5", "Guesses per account checked before the first wait."),
         .init("lockout.base_delay", "30", "First wait in seconds; it doubles with each further failure."),
         .init("lockout.max_delay", "900", "Longest single wait in seconds."),
-        .init("lockout.address_free_failures", "20", "Failures per client address before that address waits."),
+        .init("lockout.address_free_failures", "20", "Guesses per client address checked before that address waits."),
         .init("clock.check", "true", "Check the clock against NTP at start-up and hourly."),
         .init("clock.servers", "pool.ntp.org", "NTP servers (host or host:port).", list: true),
         .init("clock.max_offset", "3", "Largest clock offset in seconds considered fine."),

@@ -64,26 +64,24 @@ struct EnrollmentService: Sendable {
 
     func confirm(code: String, session: ActiveSession, clientAddress: String) async throws -> Confirmation {
         let user = session.user
-        guard try await !limiter.isLocked(account: user.username, address: clientAddress) else { return .locked }
         let now = clock.now()
         guard let pending = try await store.pendingEnrollment(userID: user.id, sessionIDHash: session.record.idHash, at: now) else {
             return .expired
         }
+        // Charged before it is checked, like every guess (see ``AttemptLimiter``).
+        guard let charge = try await limiter.charge(account: user.username, address: clientAddress) else { return .locked }
         let secret = try secretBox.open([UInt8](pending.sealedSecret), context: Self.context(pending.id))
         let algorithm = OTPAlgorithm(rawValue: pending.algorithm) ?? .sha1
         let totp = TOTP(secret: secret, algorithm: algorithm, digits: pending.digits, period: pending.period)
-        guard let step = totp.match(Self.digits(code), at: now, window: settings.window) else {
-            try await limiter.recordFailure(account: user.username, address: clientAddress)
-            try await store.appendAudit(
-                NewAuditEvent(
-                    kind: AuditKind.codeFailed.rawValue,
-                    subjectUserID: user.id,
-                    username: user.username,
-                    clientAddress: clientAddress,
-                    detail: "enrollment"
-                ),
-                at: now
+        guard let step = totp.match(CodeInput.digits(code) ?? "", at: now, window: settings.window) else {
+            let event = NewAuditEvent(
+                kind: AuditKind.codeFailed.rawValue,
+                subjectUserID: user.id,
+                username: user.username,
+                clientAddress: clientAddress,
+                detail: "enrollment"
             )
+            for event in limiter.failed(charge, event) { try await store.appendAudit(event, at: now) }
             limiter.metrics.codesFailed.increment()
             return .wrongCode
         }
@@ -99,16 +97,19 @@ struct EnrollmentService: Sendable {
             lastStep: step,
             confirmedAt: now
         )
-        let effects = SideEffects(audit: [
-            NewAuditEvent(kind: AuditKind.enrolled.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress),
-            NewAuditEvent(
-                kind: AuditKind.signIn.rawValue,
-                subjectUserID: user.id,
-                username: user.username,
-                clientAddress: clientAddress,
-                detail: "enrollment"
-            ),
-        ])
+        let effects = SideEffects(
+            audit: [
+                NewAuditEvent(kind: AuditKind.enrolled.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress),
+                NewAuditEvent(
+                    kind: AuditKind.signIn.rawValue,
+                    subjectUserID: user.id,
+                    username: user.username,
+                    clientAddress: clientAddress,
+                    detail: "enrollment"
+                ),
+            ],
+            attempt: .signedIn(charge)
+        )
         let confirmed = try await store.confirmEnrollment(
             enrollmentID: pending.id,
             binding: binding,
@@ -125,10 +126,5 @@ struct EnrollmentService: Sendable {
 
     static func bindingContext(_ userID: Int64) -> SealContext {
         SealContext(table: "totp_binding", column: "sealed_secret", rowID: String(userID))
-    }
-
-    /// The digits of what was typed: apps show "123 456", people paste with spaces.
-    static func digits(_ input: String) -> String {
-        String(input.unicodeScalars.filter { !CharacterSet.whitespaces.contains($0) && $0 != "-" }.map(Character.init))
     }
 }

@@ -33,52 +33,24 @@ struct LoginRoutes {
         let form = context.web.form
         let username = form["username"] ?? ""
         let rd = services.returnPath.sanitize(form["rd"])
-        let outcome = try await services.login.checkPassword(
+        let outcome = try await services.login.signIn(
             username: username,
             password: form["password"] ?? "",
+            replacing: context.web.session,
             clientAddress: context.clientAddress
         )
-        guard case .accepted(let user, let next) = outcome else {
+        guard case .accepted(let next, let cookie) = outcome else {
             let page = Page("login", title: "login.title", values: ["username": username, "rd": rd ?? ""]).with(.error, "login.failed")
             return services.renderer.render(page, web: context.web, path: "/login")
         }
-        let address = context.clientAddress
-        var response: Response
-        switch next {
-        case .signedIn:
-            let effects = SideEffects(audit: [
-                NewAuditEvent(
-                    kind: AuditKind.signIn.rawValue,
-                    subjectUserID: user.id,
-                    username: user.username,
-                    clientAddress: address,
-                    detail: "password"
-                )
-            ])
-            let cookie = try await services.sessions.start(
-                .signedIn,
-                for: user,
-                replacing: context.web.session,
-                clientAddress: address,
-                effects: effects
-            )
-            try await services.limiter.recordSuccess(account: user.username)
-            response = Redirect.response(to: rd ?? "/")
-            response.setCookie(cookie)
-        case .enroll, .verify:
-            let effects = SideEffects(audit: [
-                NewAuditEvent(kind: AuditKind.passwordAccepted.rawValue, subjectUserID: user.id, username: user.username, clientAddress: address)
-            ])
-            let cookie = try await services.sessions.start(
-                .awaitingSecondFactor,
-                for: user,
-                replacing: context.web.session,
-                clientAddress: address,
-                effects: effects
-            )
-            response = Redirect.response(to: (next == .enroll ? "/login/enroll" : "/login/verify") + services.returnPath.query(rd))
-            response.setCookie(cookie)
-        }
+        let target =
+            switch next {
+            case .signedIn: rd ?? "/"
+            case .enroll: "/login/enroll" + services.returnPath.query(rd)
+            case .verify: "/login/verify" + services.returnPath.query(rd)
+            }
+        var response = Redirect.response(to: target)
+        response.setCookie(cookie)
         return response
     }
 

@@ -7,11 +7,13 @@ import SekishoStore
 /// The password step of signing in.
 ///
 /// An unknown user, a wrong password and a locked account are indistinguishable to the client:
-/// the same answer, and the same Argon2id work (a dummy hash is verified for unknown users).
+/// the same answer. An unknown user costs the same Argon2id work as a known one (a dummy hash is
+/// verified); a guess that has to wait costs none, for anyone, since it is refused unchecked.
 struct LoginService: Sendable {
     let store: any Store
     let hasher: any PasswordHasher
     let limiter: AttemptLimiter
+    let sessions: SessionService
     let clock: any WallClock
     /// A hash with the configured parameters, verified when the user does not exist.
     let dummyHash: String
@@ -24,36 +26,33 @@ struct LoginService: Sendable {
 
     enum Outcome {
         case refused
-        case accepted(User, NextStep)
+        /// The password was right; `cookie` names the new session, which replaced the previous
+        /// one: signed in, or waiting for the second factor.
+        case accepted(NextStep, cookie: Cookie)
     }
 
-    func checkPassword(username: String, password: String, clientAddress: String) async throws -> Outcome {
+    /// Checks the password and starts the session it earns.
+    ///
+    /// The guess is charged to the account and the address before the password is verified, so
+    /// that guesses sent at the same moment cannot all be checked; a right password takes its
+    /// charge back in the transaction that starts the session.
+    func signIn(username: String, password: String, replacing previous: ActiveSession?, clientAddress: String) async throws -> Outcome {
         // Longer than any user ID or sensible password: not a person at the form (it has
         // maxlength); refused before anything is hashed or stored.
         guard username.count <= UserName.maximumLength * 2, password.utf8.count <= 4096 else {
             throw HTTPError(.badRequest, message: "user ID or password far too long")
         }
         let name = UserName.normalize(username)
-        let locked = try await limiter.isLocked(account: name, address: clientAddress)
+        // An unknown user ID is charged like a known one: to its name (so that its answers look
+        // the same) and to the address.
+        guard let charge = try await limiter.charge(account: name, address: clientAddress) else {
+            try await refuse([failure(name, userID: nil, clientAddress: clientAddress, detail: "locked")])
+            return .refused
+        }
         let user = try await store.user(username: name)
         let verified = try await hasher.verify(password, against: user?.passwordHash ?? dummyHash)
-        guard let user, verified, !locked else {
-            // While waiting, nothing is verified, so attempts then are worth nothing and not counted.
-            let startedWait = locked ? false : try await limiter.recordFailure(account: name, address: clientAddress)
-            var events = [
-                NewAuditEvent(
-                    kind: AuditKind.signInFailed.rawValue,
-                    subjectUserID: user?.id,
-                    username: name,
-                    clientAddress: clientAddress,
-                    detail: locked ? "locked" : "password"
-                )
-            ]
-            if startedWait {
-                events.append(NewAuditEvent(kind: AuditKind.lockout.rawValue, subjectUserID: user?.id, username: name, clientAddress: clientAddress))
-            }
-            for event in events { try await store.appendAudit(event, at: clock.now()) }
-            limiter.metrics.signInsFailed.increment()
+        guard let user, verified else {
+            try await refuse(limiter.failed(charge, failure(name, userID: user?.id, clientAddress: clientAddress, detail: "password")))
             return .refused
         }
         if hasher.needsRehash(user.passwordHash) {
@@ -61,8 +60,34 @@ struct LoginService: Sendable {
             let upgraded = try await hasher.hash(password)
             try await store.updatePasswordHash(userID: user.id, hash: upgraded, at: clock.now(), effects: .none)
         }
-        guard user.twoFactorEnabled else { return .accepted(user, .signedIn) }
-        let bound = try await store.binding(userID: user.id) != nil
-        return .accepted(user, bound ? .verify : .enroll)
+        let next: NextStep =
+            if !user.twoFactorEnabled { .signedIn } else if try await store.binding(userID: user.id) != nil { .verify } else { .enroll }
+        let event = NewAuditEvent(
+            kind: (next == .signedIn ? AuditKind.signIn : AuditKind.passwordAccepted).rawValue,
+            subjectUserID: user.id,
+            username: user.username,
+            clientAddress: clientAddress,
+            detail: next == .signedIn ? "password" : ""
+        )
+        // Without a second factor the password completes the sign-in and ends the series of
+        // failures; otherwise only this guess is taken back.
+        let effects = SideEffects(audit: [event], attempt: next == .signedIn ? .signedIn(charge) : .refund(charge))
+        let cookie = try await sessions.start(
+            next == .signedIn ? .signedIn : .awaitingSecondFactor,
+            for: user,
+            replacing: previous,
+            clientAddress: clientAddress,
+            effects: effects
+        )
+        return .accepted(next, cookie: cookie)
+    }
+
+    private func failure(_ name: String, userID: Int64?, clientAddress: String, detail: String) -> NewAuditEvent {
+        NewAuditEvent(kind: AuditKind.signInFailed.rawValue, subjectUserID: userID, username: name, clientAddress: clientAddress, detail: detail)
+    }
+
+    private func refuse(_ events: [NewAuditEvent]) async throws {
+        for event in events { try await store.appendAudit(event, at: clock.now()) }
+        limiter.metrics.signInsFailed.increment()
     }
 }

@@ -24,11 +24,13 @@ struct SecondFactorService: Sendable {
 
     /// Checks the code and, when it is accepted, replaces the half-way `session` by a signed-in
     /// one: for an authenticator code in the same transaction as the replay guard.
+    ///
+    /// The guess is charged before it is checked (see ``AttemptLimiter``); an accepted code ends
+    /// the account's series of failures in the transaction that spends it.
     func verify(code input: String, session: ActiveSession, clientAddress: String) async throws -> Outcome {
         let user = session.user
-        let standing = try await limiter.standing(account: user.username, address: clientAddress)
-        guard !standing.isLocked(at: clock.now()) else { return .locked }
-        let code = EnrollmentService.digits(input)
+        guard let charge = try await limiter.charge(account: user.username, address: clientAddress) else { return .locked }
+        let code = CodeInput.digits(input) ?? ""
         let next = sessions.prepare(.signedIn, for: user, replacing: session, clientAddress: clientAddress)
         let accepted: Bool
         if code.count == 6 {
@@ -36,25 +38,27 @@ struct SecondFactorService: Sendable {
                 code,
                 user: user,
                 clientAddress: clientAddress,
+                charge: charge,
                 startingSession: next.record,
                 replacing: session.record.idHash
             )
-        } else if let recovery = RecoveryCodes.normalize(input) {
-            accepted = try await useRecoveryCode(recovery, user: user, clientAddress: clientAddress)
+        } else if code.count == RecoveryCodes.digits {
+            accepted = try await useRecoveryCode(code, user: user, clientAddress: clientAddress, charge: charge)
             if accepted { try await store.createSession(next.record, replacing: session.record.idHash, effects: .none) }
         } else {
             accepted = false
         }
         guard accepted else {
-            try await limiter.recordFailure(account: user.username, address: clientAddress)
-            try await store.appendAudit(
-                NewAuditEvent(kind: AuditKind.codeFailed.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress),
-                at: clock.now()
+            let event = NewAuditEvent(
+                kind: AuditKind.codeFailed.rawValue,
+                subjectUserID: user.id,
+                username: user.username,
+                clientAddress: clientAddress
             )
+            for event in limiter.failed(charge, event) { try await store.appendAudit(event, at: clock.now()) }
             limiter.metrics.codesFailed.increment()
             return .refused
         }
-        try await limiter.recordSuccess(account: user.username, standing: standing)
         limiter.metrics.codesOK.increment()
         limiter.metrics.signInsOK.increment()
         if code.count != 6 { limiter.metrics.recoveryCodesUsed.increment() }
@@ -65,6 +69,7 @@ struct SecondFactorService: Sendable {
         _ code: String,
         user: User,
         clientAddress: String,
+        charge: AttemptCharge,
         startingSession next: SessionRecord,
         replacing oldIDHash: String
     ) async throws -> Bool {
@@ -89,15 +94,18 @@ struct SecondFactorService: Sendable {
             return false
         }
         // The conditional update decides between concurrent submissions of the same code.
-        let effects = SideEffects(audit: [
-            NewAuditEvent(
-                kind: AuditKind.signIn.rawValue,
-                subjectUserID: user.id,
-                username: user.username,
-                clientAddress: clientAddress,
-                detail: "totp"
-            )
-        ])
+        let effects = SideEffects(
+            audit: [
+                NewAuditEvent(
+                    kind: AuditKind.signIn.rawValue,
+                    subjectUserID: user.id,
+                    username: user.username,
+                    clientAddress: clientAddress,
+                    detail: "totp"
+                )
+            ],
+            attempt: .signedIn(charge)
+        )
         return try await store.advanceLastStep(
             userID: user.id,
             to: step,
@@ -107,7 +115,7 @@ struct SecondFactorService: Sendable {
         )
     }
 
-    private func useRecoveryCode(_ code: String, user: User, clientAddress: String) async throws -> Bool {
+    private func useRecoveryCode(_ code: String, user: User, clientAddress: String, charge: AttemptCharge) async throws -> Bool {
         let now = clock.now()
         let hash = RecoveryCodes.hash(code, key: secretBox.subkey(purpose: "recovery-codes"))
         let remaining = try await store.unusedRecoveryCodeCount(userID: user.id) - 1
@@ -127,7 +135,8 @@ struct SecondFactorService: Sendable {
                     clientAddress: clientAddress,
                     detail: "recovery_code"
                 ),
-            ]
+            ],
+            attempt: .signedIn(charge)
         )
         return try await store.consumeRecoveryCode(userID: user.id, hash: hash, at: now, effects: effects)
     }

@@ -128,8 +128,11 @@ public final class PostgresStore: Store, Sendable {
         try await connection.query(query, logger: logger).collect().map(PostgresRecord.init)
     }
 
-    /// Writes the mails and audit events of a change inside the change's transaction.
+    /// Writes the mails, audit events and attempt settlement of a change inside the change's transaction.
     func apply(_ effects: SideEffects, on connection: PostgresConnection, at now: Date) async throws {
+        if let settlement = effects.attempt {
+            try await settle(settlement, on: connection)
+        }
         for mail in effects.mails {
             try await insertMail(mail, on: connection, at: now)
         }
@@ -232,7 +235,8 @@ public final class PostgresStore: Store, Sendable {
             return mapped(inner, probe: probe)
         case let error as PSQLError:
             return mapped(error)
-        case is PostgresDecodingError, is DecodingError, is PostgresURL.ParseError, is PostgresStoreError, is CancellationError:
+        case is PostgresDecodingError, is DecodingError, is PostgresURL.ParseError, is PostgresStoreError, is CancellationError,
+            is AttemptChargeRefused:
             return error
         default:
             return probe ? ProbeNeeded() : StoreError.unavailable("cannot connect to \(url): \(error)")

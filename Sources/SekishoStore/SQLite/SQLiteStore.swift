@@ -94,8 +94,11 @@ public final class SQLiteStore: Store, Sendable {
         }
     }
 
-    /// Writes the mails and audit events of a change inside the change's transaction.
+    /// Writes the mails, audit events and attempt settlement of a change inside the change's transaction.
     static func apply(_ effects: SideEffects, in db: Database, at now: Date) throws {
+        if let settlement = effects.attempt {
+            try settle(settlement, in: db)
+        }
         for mail in effects.mails {
             try insertMail(mail, in: db, at: now)
         }
