@@ -196,6 +196,8 @@ import Testing
         #expect(error.step == "greeting")
         #expect(error.description.contains("timeout"))
         #expect(elapsed >= .milliseconds(300))
-        #expect(elapsed < .seconds(5))
+        // Only a bound that shows the timeout ended the wait (the server never answers at all);
+        // generous, because a loaded machine stretches every step.
+        #expect(elapsed < .seconds(60))
     }
 }
