@@ -50,7 +50,14 @@ struct Services: Sendable {
             limiter: limiter,
             notices: notices,
             login: LoginService(store: store, hasher: dependencies.hasher, limiter: limiter, sessions: sessions, clock: clock, dummyHash: dummyHash),
-            enrollment: EnrollmentService(store: store, secretBox: box, clock: clock, settings: configuration.totp, limiter: limiter),
+            enrollment: EnrollmentService(
+                store: store,
+                secretBox: box,
+                clock: clock,
+                settings: configuration.totp,
+                limiter: limiter,
+                sessions: sessions
+            ),
             secondFactor: SecondFactorService(
                 store: store,
                 secretBox: box,

@@ -55,35 +55,56 @@ public protocol SecondFactorStore: Sendable {
     func savePendingEnrollment(_ enrollment: PendingEnrollment) async throws
     func pendingEnrollment(userID: Int64, sessionIDHash: String, at now: Date) async throws -> PendingEnrollment?
     /// Confirms an enrollment in one transaction: the old binding is replaced (S13), the pending row
-    /// removed, and a new set of recovery codes replaces all old ones. Returns false when the pending
-    /// enrollment no longer exists (confirmed meanwhile, or abandoned).
+    /// removed, a new set of recovery codes replaces all old ones, and `startingSession` (if any)
+    /// begins. Returns false, changing nothing, when the pending enrollment no longer exists
+    /// (confirmed meanwhile, or abandoned).
     func confirmEnrollment(
         enrollmentID: String,
         binding: TOTPBinding,
         recoveryCodeHashes: [String],
+        startingSession: SessionStart?,
         effects: SideEffects
     ) async throws -> Bool
-    /// The replay guard: sets `last_step` to `step` only if it is greater than the stored one.
-    /// Returns true for exactly one of any number of concurrent callers with the same step.
-    func advanceLastStep(userID: Int64, to step: Int64, at now: Date, effects: SideEffects) async throws -> Bool
     /// The replay guard and the sign-in it grants, in one transaction: when `step` is greater than
-    /// the stored one it becomes `last_step`, `session` replaces `oldIDHash` as in
-    /// ``SessionStore/createSession(_:replacing:effects:)``, and `effects` are written; otherwise
-    /// nothing changes. One commit instead of two, and no code is spent without its sign-in.
-    func advanceLastStep(
-        userID: Int64,
-        to step: Int64,
-        startingSession session: SessionRecord,
-        replacing oldIDHash: String?,
-        effects: SideEffects
-    ) async throws -> Bool
+    /// the stored one it becomes `last_step`, `startingSession` (if any) begins and `effects` are
+    /// written; otherwise nothing changes. Returns true for exactly one of any number of
+    /// concurrent callers with the same step. No code is spent without its sign-in.
+    func advanceLastStep(userID: Int64, to step: Int64, at now: Date, startingSession: SessionStart?, effects: SideEffects) async throws -> Bool
     /// Removes the binding and its recovery codes (reset, S9) and ends the user's sessions.
     func removeBinding(userID: Int64, at now: Date, effects: SideEffects) async throws
     /// Replaces all recovery codes of the user (S12): old ones stop working at once, used or not.
     func replaceRecoveryCodes(userID: Int64, hashes: [String], at now: Date, effects: SideEffects) async throws
-    /// Marks one unused recovery code as used; true for exactly one caller.
-    func consumeRecoveryCode(userID: Int64, hash: String, at now: Date, effects: SideEffects) async throws -> Bool
+    /// Marks one unused recovery code as used and begins `startingSession` (if any), in one
+    /// transaction; true for exactly one caller.
+    func consumeRecoveryCode(userID: Int64, hash: String, at now: Date, startingSession: SessionStart?, effects: SideEffects) async throws -> Bool
     func unusedRecoveryCodeCount(userID: Int64) async throws -> Int
+}
+
+extension SecondFactorStore {
+    public func advanceLastStep(userID: Int64, to step: Int64, at now: Date, effects: SideEffects) async throws -> Bool {
+        try await advanceLastStep(userID: userID, to: step, at: now, startingSession: nil, effects: effects)
+    }
+
+    public func consumeRecoveryCode(userID: Int64, hash: String, at now: Date, effects: SideEffects) async throws -> Bool {
+        try await consumeRecoveryCode(userID: userID, hash: hash, at: now, startingSession: nil, effects: effects)
+    }
+
+    public func confirmEnrollment(
+        enrollmentID: String,
+        binding: TOTPBinding,
+        recoveryCodeHashes: [String],
+        effects: SideEffects
+    ) async throws
+        -> Bool
+    {
+        try await confirmEnrollment(
+            enrollmentID: enrollmentID,
+            binding: binding,
+            recoveryCodeHashes: recoveryCodeHashes,
+            startingSession: nil,
+            effects: effects
+        )
+    }
 }
 
 public protocol SessionStore: Sendable {

@@ -4,6 +4,7 @@ public struct StoreError: Error, Equatable, CustomStringConvertible {
         case duplicate(String)
         case notFound(String)
         case unavailable(String)
+        case unreadable(String)
     }
 
     private let kind: Kind
@@ -14,6 +15,10 @@ public struct StoreError: Error, Equatable, CustomStringConvertible {
     /// The database is busy, read-only or unreachable: worth a 503, not a 500.
     public static func unavailable(_ why: String) -> StoreError { StoreError(kind: .unavailable(why)) }
 
+    /// A stored value is not what the schema promises (a NULL where none may be, an unknown case
+    /// of an enumeration): never guessed.
+    public static func unreadable(_ what: String) -> StoreError { StoreError(kind: .unreadable(what)) }
+
     public var isDuplicate: Bool { if case .duplicate = kind { true } else { false } }
     public var isNotFound: Bool { if case .notFound = kind { true } else { false } }
     public var isUnavailable: Bool { if case .unavailable = kind { true } else { false } }
@@ -23,6 +28,7 @@ public struct StoreError: Error, Equatable, CustomStringConvertible {
         case .duplicate(let what): "\(what) already exists"
         case .notFound(let what): "\(what) not found"
         case .unavailable(let why): "database unavailable: \(why)"
+        case .unreadable(let what): "unreadable value in the database: \(what)"
         }
     }
 }

@@ -4,6 +4,10 @@ import SMTPClient
 import SMTPTesting
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Delivery over plain connections to a real aiosmtpd server, checked with Python's `email` parser.
 @Suite struct SMTPDeliveryTests {
     typealias Support = SMTPClientTestSupport
@@ -166,9 +170,20 @@ import Testing
     }
 
     @Test func connectionRefusedIsTransient() async throws {
-        let directory = try TestDirectory()
-        defer { directory.remove() }
-        let port = try await SMTPTestServer.freePort(in: directory)
+        // A port bound by us but not listening: connections are refused, and no other test's
+        // server can take the port meanwhile (a port found free and let go could be).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
 
         let client = SMTPClient(configuration: Support.configuration(port: port), logger: Logger(label: "test"))
         let error = try #require(await Support.sendExpectingError(client, try Support.message()))

@@ -76,7 +76,15 @@ import Testing
             let audit = SideEffects(audit: [NewAuditEvent(kind: "sign_in", subjectUserID: user.id, username: "alice")])
 
             let signedIn = session("signed", .signedIn, at: epoch.addingTimeInterval(5))
-            #expect(try await store.advanceLastStep(userID: user.id, to: 101, startingSession: signedIn, replacing: "half", effects: audit))
+            #expect(
+                try await store.advanceLastStep(
+                    userID: user.id,
+                    to: 101,
+                    at: epoch,
+                    startingSession: SessionStart(signedIn, replacing: "half"),
+                    effects: audit
+                )
+            )
             #expect(try await store.session(idHash: "half") == nil)
             #expect(try await store.session(idHash: "signed") == signedIn)
             #expect(try await store.user(id: user.id)?.lastSignInAt == signedIn.createdAt)
@@ -86,11 +94,91 @@ import Testing
             // The same step again (a replay): no session, no audit, the old session untouched.
             let replayed = session("replayed", .signedIn, at: epoch.addingTimeInterval(6))
             #expect(
-                try await store.advanceLastStep(userID: user.id, to: 101, startingSession: replayed, replacing: "signed", effects: audit) == false
+                try await store.advanceLastStep(
+                    userID: user.id,
+                    to: 101,
+                    at: epoch,
+                    startingSession: SessionStart(replayed, replacing: "signed"),
+                    effects: audit
+                )
+                    == false
             )
             #expect(try await store.session(idHash: "replayed") == nil)
             #expect(try await store.session(idHash: "signed") == signedIn)
             #expect(try await store.auditEvents(userID: user.id, kind: "sign_in", limit: 10, offset: 0).count == 1)
+        }
+    }
+
+    /// Every way of finishing a sign-in (an authenticator code, a recovery code, a confirmed
+    /// enrollment) spends its credential, begins the session, settles the attempt and writes the
+    /// audit event in one transaction: when the session cannot be written (a fault injected by
+    /// giving it an id that is taken), nothing was spent.
+    @Test(arguments: StoreKind.allCases)
+    func aSignInWhoseSessionCannotBeWrittenSpendsNothing(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let user = try await makeUser(store)
+            try await makeBinding(store, userID: user.id, lastStep: 100, codes: ["h1"])
+            let bound = try await store.binding(userID: user.id)
+            try await makeSession(store, "taken", userID: user.id)
+            let half = SessionRecord(
+                idHash: "half",
+                userID: user.id,
+                state: .awaitingSecondFactor,
+                createdAt: epoch,
+                lastSeenAt: epoch,
+                expiresAt: epoch.addingTimeInterval(300),
+                authenticatedAt: epoch,
+                clientAddress: "10.0.0.1"
+            )
+            try await store.createSession(half, replacing: nil, effects: .none)
+            let charge = try #require(try await charge(store))
+            var clashing = half
+            clashing.idHash = "taken"
+            clashing.state = .signedIn
+            let start = SessionStart(clashing, replacing: "half")
+            let effects = SideEffects(audit: [NewAuditEvent(kind: "sign_in", subjectUserID: user.id)], attempt: .signedIn(charge))
+
+            await #expect(throws: StoreError.self) {
+                try await store.advanceLastStep(userID: user.id, to: 101, at: epoch, startingSession: start, effects: effects)
+            }
+            #expect(try await store.binding(userID: user.id)?.lastStep == 100)
+
+            await #expect(throws: StoreError.self) {
+                try await store.consumeRecoveryCode(userID: user.id, hash: "h1", at: epoch, startingSession: start, effects: effects)
+            }
+            #expect(try await store.unusedRecoveryCodeCount(userID: user.id) == 1)
+
+            let pending = PendingEnrollment(
+                id: "pending",
+                userID: user.id,
+                sessionIDHash: "half",
+                sealedSecret: Data([7, 8, 9]),
+                algorithm: "SHA1",
+                digits: 6,
+                period: 30,
+                createdAt: epoch,
+                expiresAt: epoch.addingTimeInterval(300)
+            )
+            try await store.savePendingEnrollment(pending)
+            var newBinding = try #require(bound)
+            newBinding.sealedSecret = Data([7, 8, 9])
+            await #expect(throws: StoreError.self) {
+                try await store.confirmEnrollment(
+                    enrollmentID: "pending",
+                    binding: newBinding,
+                    recoveryCodeHashes: ["n1"],
+                    startingSession: start,
+                    effects: effects
+                )
+            }
+            #expect(try await store.pendingEnrollment(userID: user.id, sessionIDHash: "half", at: epoch) == pending)
+            #expect(try await store.binding(userID: user.id) == bound)
+            #expect(try await store.unusedRecoveryCodeCount(userID: user.id) == 1)
+
+            #expect(try await store.session(idHash: "half") == half)
+            #expect(try await store.auditEvents(userID: nil, kind: "sign_in", limit: 10, offset: 0).isEmpty)
+            #expect(try await store.attempt(scope: .account, key: "alice")?.failures == 1, "the charge was settled")
         }
     }
 

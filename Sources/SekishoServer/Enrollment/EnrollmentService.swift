@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Prometheus
 import SekishoCore
 import SekishoStore
@@ -11,6 +12,7 @@ struct EnrollmentService: Sendable {
     let clock: any WallClock
     let settings: SekishoConfiguration.TOTPSettings
     let limiter: AttemptLimiter
+    let sessions: SessionService
 
     /// What the enrollment page shows.
     struct Enrollment {
@@ -20,7 +22,8 @@ struct EnrollmentService: Sendable {
     }
 
     enum Confirmation {
-        case confirmed(recoveryCodes: [String])
+        /// Bound and signed in: the cookie names the new session, which replaced the half-way one.
+        case confirmed(recoveryCodes: [String], cookie: Cookie)
         case wrongCode
         case locked
         /// The pending enrollment is gone (expired, or confirmed in another tab).
@@ -110,14 +113,19 @@ struct EnrollmentService: Sendable {
             ],
             attempt: .signedIn(charge)
         )
+        // The binding, its recovery codes and the signed-in session in one transaction.
+        let next = sessions.prepare(.signedIn, for: user, replacing: session, clientAddress: clientAddress)
         let confirmed = try await store.confirmEnrollment(
             enrollmentID: pending.id,
             binding: binding,
             recoveryCodeHashes: codes.map { RecoveryCodes.hash($0, key: recoveryKey) },
+            startingSession: SessionStart(next.record, replacing: session.record.idHash),
             effects: effects
         )
-        if confirmed { limiter.metrics.codesOK.increment() }
-        return confirmed ? .confirmed(recoveryCodes: codes) : .expired
+        guard confirmed else { return .expired }
+        limiter.metrics.codesOK.increment()
+        limiter.metrics.signInsOK.increment()
+        return .confirmed(recoveryCodes: codes, cookie: next.cookie)
     }
 
     static func context(_ enrollmentID: String) -> SealContext {

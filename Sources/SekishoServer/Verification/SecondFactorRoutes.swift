@@ -25,9 +25,9 @@ struct SecondFactorRoutes {
         let form = context.web.form
         let rd = services.returnPath.sanitize(form["rd"])
         switch try await services.enrollment.confirm(code: form["code"] ?? "", session: context.session, clientAddress: context.clientAddress) {
-        case .confirmed(let codes):
+        case .confirmed(let codes, let cookie):
             var response = recoveryCodesPage(codes, context: context, continueTo: rd ?? "/", path: "/login/enroll")
-            response.setCookie(try await signIn(context: context))
+            response.setCookie(cookie)
             return response
         case .wrongCode:
             return try await enrollPage(context: context, rd: rd, error: "code.wrong")
@@ -59,13 +59,6 @@ struct SecondFactorRoutes {
         case .locked:
             return verifyPage(context: context, rd: rd, message: (.error, "code.locked"))
         }
-    }
-
-    /// The second factor is proven: a new session id for the signed-in state.
-    private func signIn(context: SecondFactorContext) async throws -> Cookie {
-        let user = context.session.user
-        let cookie = try await services.sessions.start(.signedIn, for: user, replacing: context.session, clientAddress: context.clientAddress)
-        return cookie
     }
 
     private func enrollPage(context: SecondFactorContext, rd: String?, error: String?) async throws -> Response {

@@ -31,7 +31,9 @@ struct SecondFactorService: Sendable {
         let user = session.user
         guard let charge = try await limiter.charge(account: user.username, address: clientAddress) else { return .locked }
         let code = CodeInput.digits(input) ?? ""
+        // Whichever code it is, the signed-in session begins in the transaction that spends it.
         let next = sessions.prepare(.signedIn, for: user, replacing: session, clientAddress: clientAddress)
+        let start = SessionStart(next.record, replacing: session.record.idHash)
         let accepted: Bool
         if code.count == 6 {
             accepted = try await verifyAuthenticatorCode(
@@ -39,12 +41,10 @@ struct SecondFactorService: Sendable {
                 user: user,
                 clientAddress: clientAddress,
                 charge: charge,
-                startingSession: next.record,
-                replacing: session.record.idHash
+                startingSession: start
             )
         } else if code.count == RecoveryCodes.digits {
-            accepted = try await useRecoveryCode(code, user: user, clientAddress: clientAddress, charge: charge)
-            if accepted { try await store.createSession(next.record, replacing: session.record.idHash, effects: .none) }
+            accepted = try await useRecoveryCode(code, user: user, clientAddress: clientAddress, charge: charge, startingSession: start)
         } else {
             accepted = false
         }
@@ -70,8 +70,7 @@ struct SecondFactorService: Sendable {
         user: User,
         clientAddress: String,
         charge: AttemptCharge,
-        startingSession next: SessionRecord,
-        replacing oldIDHash: String
+        startingSession start: SessionStart
     ) async throws -> Bool {
         guard let binding = try await store.binding(userID: user.id) else { return false }
         let secret = try secretBox.open([UInt8](binding.sealedSecret), context: EnrollmentService.bindingContext(user.id))
@@ -106,16 +105,16 @@ struct SecondFactorService: Sendable {
             ],
             attempt: .signedIn(charge)
         )
-        return try await store.advanceLastStep(
-            userID: user.id,
-            to: step,
-            startingSession: next,
-            replacing: oldIDHash,
-            effects: effects
-        )
+        return try await store.advanceLastStep(userID: user.id, to: step, at: now, startingSession: start, effects: effects)
     }
 
-    private func useRecoveryCode(_ code: String, user: User, clientAddress: String, charge: AttemptCharge) async throws -> Bool {
+    private func useRecoveryCode(
+        _ code: String,
+        user: User,
+        clientAddress: String,
+        charge: AttemptCharge,
+        startingSession start: SessionStart
+    ) async throws -> Bool {
         let now = clock.now()
         let hash = RecoveryCodes.hash(code, key: secretBox.subkey(purpose: "recovery-codes"))
         let remaining = try await store.unusedRecoveryCodeCount(userID: user.id) - 1
@@ -138,6 +137,6 @@ struct SecondFactorService: Sendable {
             ],
             attempt: .signedIn(charge)
         )
-        return try await store.consumeRecoveryCode(userID: user.id, hash: hash, at: now, effects: effects)
+        return try await store.consumeRecoveryCode(userID: user.id, hash: hash, at: now, startingSession: start, effects: effects)
     }
 }

@@ -39,3 +39,16 @@ public struct SessionRecord: Sendable, Equatable, Codable {
         self.clientAddress = clientAddress
     }
 }
+
+/// A session that a change begins in its own transaction (a sign-in completed by a code, a
+/// recovery code or an enrollment), replacing the session it grew from.
+public struct SessionStart: Sendable, Equatable {
+    public var session: SessionRecord
+    /// The session it replaces (the half-way one): a new id at every change of privilege.
+    public var replacing: String?
+
+    public init(_ session: SessionRecord, replacing: String?) {
+        self.session = session
+        self.replacing = replacing
+    }
+}

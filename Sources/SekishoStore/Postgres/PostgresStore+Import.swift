@@ -12,7 +12,7 @@ public struct CopiedTable: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(name): \(sourceRows) → \(targetRows)" }
 }
 
-extension PostgresStore {
+extension SQLStore where Engine == PostgresEngine {
     /// Copies a whole SQLite installation (users, authenticators, recovery codes, sessions,
     /// lockouts, mail queue, settings, audit log, tokens) into this database, then compares the
     /// row counts of every table.
@@ -38,9 +38,9 @@ extension PostgresStore {
         }
         let tables = try await copiedTables()
         let snapshot = try await source.rows(of: tables.map { ($0.name, $0.columns.map(\.name)) })
-        try await transaction { connection in
+        try await engine.transaction { connection in
             for table in tables {
-                let rows = try await query("SELECT 1 AS one FROM \(unescaped: table.quotedName) LIMIT 1", on: connection)
+                let rows = try await engine.query("SELECT 1 AS one FROM \(unescaped: table.quotedName) LIMIT 1", on: connection)
                 guard rows.isEmpty else {
                     throw PostgresStoreError(
                         sqlState: nil,
@@ -54,7 +54,7 @@ extension PostgresStore {
         }
         var counts: [CopiedTable] = []
         for table in tables {
-            let target = try await query("SELECT count(*) AS n FROM \(unescaped: table.quotedName)").first.required("count")("n", as: Int.self)
+            let target = try await engine.query("SELECT count(*) AS n FROM \(unescaped: table.quotedName)").first.required("count")("n", as: Int.self)
             counts.append(CopiedTable(name: table.name, sourceRows: snapshot[table.name]?.count ?? 0, targetRows: target))
         }
         return counts
@@ -63,7 +63,7 @@ extension PostgresStore {
     /// A table to copy and its columns with PostgreSQL's types, `user` first (every foreign key
     /// points at it), then by name.
     private func copiedTables() async throws -> [CopiedTableSchema] {
-        let rows = try await query(
+        let rows = try await engine.query(
             """
             SELECT table_name::text AS table_name, column_name::text AS column_name, data_type::text AS data_type,
                    is_identity::text AS is_identity
@@ -105,11 +105,11 @@ extension PostgresStore {
                 tuples.append("(" + placeholders.joined(separator: ", ") + ")")
             }
             let sql = "INSERT INTO \(table.quotedName) (\(columnList)) OVERRIDING SYSTEM VALUE VALUES " + tuples.joined(separator: ", ")
-            try await query(PostgresQuery(unsafeSQL: sql, binds: bindings), on: connection)
+            try await engine.query(PostgresQuery(unsafeSQL: sql, binds: bindings), on: connection)
             start += batchSize
         }
         for column in table.columns where column.isIdentity {
-            try await query(
+            try await engine.query(
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT setval(pg_get_serial_sequence('\(table.quotedName)', '\(column.name)'),
@@ -166,10 +166,10 @@ private struct CopiedTableSchema {
     var quotedName: String { "\"\(name)\"" }
 }
 
-extension SQLiteStore {
+extension SQLStore where Engine == SQLiteEngine {
     /// Every row of each named table, read in one transaction so that the tables agree.
     func rows(of tables: [(name: String, columns: [String])]) async throws -> [String: [[DatabaseValue]]] {
-        try await read { db in
+        try await engine.pool.read { db in
             var result: [String: [[DatabaseValue]]] = [:]
             for table in tables {
                 let columns = table.columns.map { "\"\($0)\"" }.joined(separator: ", ")

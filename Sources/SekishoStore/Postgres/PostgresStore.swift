@@ -5,21 +5,62 @@ import NIOSSL
 import PostgresNIO
 
 /// The shared store for several Sekisho instances: PostgreSQL through a PostgresNIO connection pool.
+public typealias PostgresStore = SQLStore<PostgresEngine>
+
+extension SQLStore where Engine == PostgresEngine {
+    /// Prepares a pool of at most `poolSize` connections to `url`; connects nothing yet.
+    ///
+    /// - Parameters:
+    ///   - url: `postgres://user:password@host:port/database`, see ``PostgresURL`` for `sslmode`.
+    ///   - poolSize: the most connections this instance opens; mind the server's `max_connections`
+    ///     across all instances.
+    /// - Throws: ``PostgresURL/ParseError`` for a malformed URL, ``PostgresStoreError`` for a bad
+    ///   pool size or TLS file.
+    public convenience init(url: String, poolSize: Int = 10, logger: Logger = Logger(label: "sekisho.store.postgres")) throws {
+        self.init(engine: try PostgresEngine(url: url, poolSize: poolSize, logger: logger))
+    }
+
+    /// Runs the connection pool until the calling task is cancelled; queries wait until it runs.
+    public func run() async {
+        await engine.run()
+    }
+
+    /// Runs `body` with the pool running, and stops the pool when `body` returns or throws: for
+    /// the server, a console command or a test that uses the store for a while.
+    public func whileRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    /// Opens one connection outside the pool and closes it: a start-up check with a clear error.
+    public func checkConnection() async throws {
+        try await engine.checkConnection()
+    }
+}
+
+/// Runs the store's statements on PostgreSQL through a PostgresNIO connection pool.
 ///
-/// The pool only works while ``run()`` runs: the server runs it as a long-lived service (its
-/// signature matches ServiceLifecycle's `Service.run()`, so `extension PostgresStore: Service {}`
-/// is all the wiring needed) and cancels it at shutdown. ``migrate()`` does not need the pool: it
-/// opens a connection of its own, so that a wrong password or an unreachable host is reported at
-/// start-up as a clear ``StoreError/unavailable(_:)`` instead of a request that waits.
+/// The pool only works while ``run()`` runs: the server runs it as a long-lived service and
+/// cancels it at shutdown. ``migrate()`` does not need the pool: it opens a connection of its
+/// own, so that a wrong password or an unreachable host is reported at start-up as a clear
+/// ``StoreError/unavailable(_:)`` instead of a request that waits.
 ///
-/// Every rule that must hold across instances (replay guard, single-use codes and tokens,
-/// lockouts) is one conditional statement (`UPDATE ... WHERE ... RETURNING`); the outbox is taken
-/// with `FOR UPDATE SKIP LOCKED`. Times are `DOUBLE PRECISION` seconds since 1970, as in SQLite.
-public final class PostgresStore: Store, Sendable {
+/// A read of one statement runs on a pooled connection as it comes. A write transaction's body
+/// is synchronous (it is written once for SQLite too), so it runs on a thread of `threads`, one
+/// per connection of the pool, which waits there for each statement's answer; event loops never
+/// wait. The outbox is taken with `FOR UPDATE SKIP LOCKED`. Times are `DOUBLE PRECISION` seconds
+/// since 1970, as in SQLite.
+public final class PostgresEngine: SQLEngine {
+    public static let dialect = SQLDialect.postgres
     let client: PostgresClient
     let url: PostgresURL
     let logger: Logger
     private let tls: TLSConfiguration?
+    /// Where write transactions wait for their statements; as many threads as connections.
+    private let threads: NIOThreadPool
 
     /// The URL without its password.
     public var location: String { url.description }
@@ -32,7 +73,7 @@ public final class PostgresStore: Store, Sendable {
     ///     across all instances.
     /// - Throws: ``PostgresURL/ParseError`` for a malformed URL, ``PostgresStoreError`` for a bad
     ///   pool size or TLS file.
-    public init(url: String, poolSize: Int = 10, logger: Logger = Logger(label: "sekisho.store.postgres")) throws {
+    init(url: String, poolSize: Int, logger: Logger) throws {
         guard poolSize >= 1 else {
             throw PostgresStoreError(sqlState: nil, message: "the connection pool size must be at least 1, not \(poolSize)")
         }
@@ -58,21 +99,15 @@ public final class PostgresStore: Store, Sendable {
         self.url = url
         self.logger = logger
         self.tls = tls
+        self.threads = NIOThreadPool(numberOfThreads: poolSize)
     }
 
-    /// Runs the connection pool until the calling task is cancelled; queries wait until it runs.
-    public func run() async {
+    /// Runs the connection pool (and the transactions' threads) until the calling task is
+    /// cancelled; queries wait until it runs.
+    func run() async {
+        threads.start()
         await client.run()
-    }
-
-    /// Runs `body` with the pool running, and stops the pool when `body` returns or throws: for
-    /// the server, a console command or a test that uses the store for a while.
-    public func whileRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.run() }
-            defer { group.cancelAll() }
-            return try await body()
-        }
+        try? await threads.shutdownGracefully()
     }
 
     public func migrate() async throws {
@@ -91,12 +126,8 @@ public final class PostgresStore: Store, Sendable {
         try await query("SELECT name FROM schema_migrations ORDER BY name").map { try $0("name", as: String.self) }
     }
 
-    public func ping() async throws {
-        _ = try await query("SELECT 1 AS one")
-    }
-
     /// Opens one connection outside the pool and closes it: a start-up check with a clear error.
-    public func checkConnection() async throws {
+    func checkConnection() async throws {
         let connection = try await connect()
         try? await connection.close()
     }
@@ -108,6 +139,31 @@ public final class PostgresStore: Store, Sendable {
     func query(_ query: PostgresQuery) async throws -> [PostgresRecord] {
         do {
             return try await client.query(query, logger: logger).collect().map(PostgresRecord.init)
+        } catch {
+            throw await mappedProbing(error)
+        }
+    }
+
+    public func read<T: Sendable>(_ sql: SQL, _ decode: @escaping @Sendable (any SQLRow) throws -> T) async throws -> [T] {
+        try await query(PostgresQuery(sql)).map { try decode($0.sqlRow) }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                try await self.threads.runIfActive {
+                    let db = PostgresBlockingConnection(connection: connection, logger: self.logger)
+                    try db.execute("BEGIN")
+                    do {
+                        let result = try body(db)
+                        try db.execute("COMMIT")
+                        return result
+                    } catch {
+                        _ = try? db.execute("ROLLBACK")
+                        throw error
+                    }
+                }
+            }
         } catch {
             throw await mappedProbing(error)
         }
@@ -126,43 +182,6 @@ public final class PostgresStore: Store, Sendable {
     @discardableResult
     func query(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [PostgresRecord] {
         try await connection.query(query, logger: logger).collect().map(PostgresRecord.init)
-    }
-
-    /// Writes the mails, audit events and attempt settlement of a change inside the change's transaction.
-    func apply(_ effects: SideEffects, on connection: PostgresConnection, at now: Date) async throws {
-        if let settlement = effects.attempt {
-            try await settle(settlement, on: connection)
-        }
-        for mail in effects.mails {
-            try await insertMail(mail, on: connection, at: now)
-        }
-        for event in effects.audit {
-            try await insertAudit(event, on: connection, at: now)
-        }
-    }
-
-    @discardableResult
-    func insertMail(_ mail: NewOutboxMail, on connection: PostgresConnection, at now: Date) async throws -> Int64 {
-        let t = now.timeIntervalSince1970
-        let rows = try await query(
-            """
-            INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, next_try_at)
-            VALUES (\(mail.recipient), \(mail.subject), \(mail.textBody), \(mail.htmlBody), \(t), \(t)) RETURNING id
-            """,
-            on: connection
-        )
-        return try rows.first.required("new mail")("id", as: Int64.self)
-    }
-
-    func insertAudit(_ event: NewAuditEvent, on connection: PostgresConnection, at now: Date) async throws {
-        _ = try await connection.query(
-            """
-            INSERT INTO audit_event (at, kind, actor_user_id, subject_user_id, username, client_address, detail)
-            VALUES (\(now.timeIntervalSince1970), \(event.kind), \(event.actorUserID), \(event.subjectUserID), \(event.username),
-                    \(event.clientAddress), \(event.detail))
-            """,
-            logger: logger
-        ).collect()
     }
 
     // MARK: - Connections and errors
@@ -236,7 +255,7 @@ public final class PostgresStore: Store, Sendable {
         case let error as PSQLError:
             return mapped(error)
         case is PostgresDecodingError, is DecodingError, is PostgresURL.ParseError, is PostgresStoreError, is CancellationError,
-            is AttemptChargeRefused:
+            is AttemptChargeRefused, is NIOThreadPoolError.ThreadPoolInactive:
             return error
         default:
             return probe ? ProbeNeeded() : StoreError.unavailable("cannot connect to \(url): \(error)")
@@ -278,12 +297,5 @@ public final class PostgresStore: Store, Sendable {
         default:
             return PostgresStoreError(sqlState: nil, message: "\(error.code)")
         }
-    }
-}
-
-extension PostgresStore {
-    /// The first column of the first row of `sql`, as text; for tests and diagnostics only.
-    package func rawValue(sql: String) async throws -> String? {
-        try await query(PostgresQuery(unsafeSQL: sql)).first.map { try $0(0, as: String?.self) } ?? nil
     }
 }

@@ -7,7 +7,7 @@ public typealias SQLiteStore = SQLStore<SQLiteEngine>
 
 extension SQLStore where Engine == SQLiteEngine {
     /// Opens (and creates if missing) the database file at `path`.
-    public convenience init(path: String, busyTimeout: TimeInterval = 5, logger: Logger? = nil) throws {
+    public convenience init(path: String, busyTimeout: TimeInterval = 5) throws {
         self.init(engine: try SQLiteEngine(path: path, busyTimeout: busyTimeout))
     }
 
@@ -22,6 +22,7 @@ extension SQLStore where Engine == SQLiteEngine {
 /// Every write commits with `synchronous = FULL`: a request is only acknowledged after its change
 /// is on disk, so a crash never loses what a user was told had happened.
 public final class SQLiteEngine: SQLEngine {
+    public static let dialect = SQLDialect.sqlite
     let pool: DatabasePool
     public let location: String
 
@@ -105,6 +106,7 @@ struct SQLiteConnection: SQLConnection {
         return try Row.fetchAll(statement, arguments: arguments).map(SQLiteRow.init)
     }
 
+    @discardableResult
     func execute(_ sql: SQL) throws -> Int {
         let (statement, arguments) = try prepared(sql)
         try statement.execute(arguments: arguments)

@@ -1,0 +1,108 @@
+import Foundation
+import SekishoCore
+
+extension SQLStore: AttemptStore {
+    public func attempt(scope: AttemptRecord.Scope, key: String) async throws -> AttemptRecord? {
+        try await readOne("SELECT * FROM attempt WHERE scope = \(scope.rawValue) AND key = \(key)", AttemptRecord.init(row:))
+    }
+
+    public func chargeAttempt(
+        account: String,
+        address: String,
+        at now: Date,
+        accountPolicy: LockoutPolicy,
+        addressPolicy: LockoutPolicy
+    ) async throws -> AttemptCharge? {
+        do {
+            // One transaction for both scopes: a refused address rolls back the account's charge.
+            // Each upsert holds its row until the commit (PostgreSQL's row lock, SQLite's single
+            // writer), so a concurrent charge waits and then sees this count. The account's row is
+            // always taken first, so two charges never wait for each other in a circle.
+            return try await write { db in
+                guard let account = try Self.charge(.account, key: account, at: now, policy: accountPolicy, in: db) else { return nil }
+                guard let address = try Self.charge(.address, key: address, at: now, policy: addressPolicy, in: db) else {
+                    throw AttemptChargeRefused()
+                }
+                return AttemptCharge(
+                    account: account.key,
+                    address: address.key,
+                    accountFailures: account.failures,
+                    accountLockedUntil: account.lockedUntil,
+                    addressLockedUntil: address.lockedUntil
+                )
+            }
+        } catch is AttemptChargeRefused {
+            return nil
+        }
+    }
+
+    /// Charges one scope by one conditional upsert: the row is counted only while it does not
+    /// have to wait, and the wait that the new count earns is written by the same statement. So
+    /// of any number of guesses arriving at once, in any number of processes, exactly as many get
+    /// through as one at a time would; the others find the wait written and change nothing.
+    ///
+    /// A series older than the window starts again at one failure (`opened` is the earliest
+    /// window start still in force). The wait after n failures is base · 2^(n − free), capped at
+    /// the maximum; the shift stays below `doublingsToMaximum`, where the cap is reached.
+    private static func charge(
+        _ scope: AttemptRecord.Scope,
+        key: String,
+        at now: Date,
+        policy: LockoutPolicy,
+        in db: any SQLConnection
+    ) throws -> AttemptRecord? {
+        let opened = now.addingTimeInterval(-policy.window)
+        let firstLock = policy.delay(afterFailures: 1).map { now.addingTimeInterval($0) }
+        let free = policy.freeFailures
+        let row = try db.row(
+            """
+            INSERT INTO attempt (scope, key, failures, window_start, locked_until)
+            VALUES (\(scope.rawValue), \(key), 1, \(now), \(firstLock))
+            ON CONFLICT (scope, key) DO UPDATE SET
+                failures = CASE WHEN attempt.window_start <= \(opened) THEN 1 ELSE attempt.failures + 1 END,
+                window_start = CASE WHEN attempt.window_start <= \(opened) THEN \(now) ELSE attempt.window_start END,
+                locked_until = CASE
+                    WHEN attempt.window_start <= \(opened) THEN \(firstLock)
+                    WHEN attempt.failures + 1 < \(free) THEN NULL
+                    WHEN attempt.failures + 1 - \(free) >= \(policy.doublingsToMaximum) THEN \(now) + \(policy.maxDelay)
+                    ELSE \(now) + \(policy.baseDelay)
+                        * CAST(CAST(1 AS BIGINT) << CAST(attempt.failures + 1 - \(free) AS INTEGER) AS DOUBLE PRECISION)
+                END
+            WHERE attempt.locked_until IS NULL OR attempt.locked_until <= \(now) OR attempt.window_start <= \(opened)
+            RETURNING *
+            """
+        )
+        return try row.map(AttemptRecord.init(row:))
+    }
+
+    static func settle(_ settlement: AttemptSettlement, in db: any SQLConnection) throws {
+        switch settlement {
+        case .refund(let charge):
+            try refund(.account, key: charge.account, lockedUntil: charge.accountLockedUntil, in: db)
+            try refund(.address, key: charge.address, lockedUntil: charge.addressLockedUntil, in: db)
+        case .signedIn(let charge):
+            try db.execute("DELETE FROM attempt WHERE scope = 'account' AND key = \(charge.account)")
+            try refund(.address, key: charge.address, lockedUntil: charge.addressLockedUntil, in: db)
+        }
+    }
+
+    /// Takes one charge back: one failure less, and the wait it started (if any) lifted. A wait
+    /// that another charge started since is a different time and stays.
+    private static func refund(_ scope: AttemptRecord.Scope, key: String, lockedUntil: Date?, in db: any SQLConnection) throws {
+        try db.execute(
+            """
+            UPDATE attempt SET failures = failures - 1,
+                locked_until = CASE WHEN locked_until = \(lockedUntil) THEN NULL ELSE locked_until END
+            WHERE scope = \(scope.rawValue) AND key = \(key) AND failures > 0
+            """
+        )
+    }
+
+    public func clearFailures(scope: AttemptRecord.Scope, key: String) async throws {
+        try await write { db in try db.execute("DELETE FROM attempt WHERE scope = \(scope.rawValue) AND key = \(key)") }
+    }
+}
+
+/// Thrown inside the charging transaction to roll back the account's charge when the address
+/// must wait; never leaves the store.
+struct AttemptChargeRefused: Error {}

@@ -1,0 +1,25 @@
+import Foundation
+
+extension SQLStore: AuditStore {
+    public func appendAudit(_ event: NewAuditEvent, at now: Date) async throws {
+        try await write { db in try Self.insertAudit(event, in: db, at: now) }
+    }
+
+    static func insertAudit(_ event: NewAuditEvent, in db: any SQLConnection, at now: Date) throws {
+        try db.execute(
+            """
+            INSERT INTO audit_event (at, kind, actor_user_id, subject_user_id, username, client_address, detail)
+            VALUES (\(now), \(event.kind), \(event.actorUserID), \(event.subjectUserID), \(event.username), \(event.clientAddress),
+                    \(event.detail))
+            """
+        )
+    }
+
+    public func auditEvents(userID: Int64?, kind: String?, limit: Int, offset: Int) async throws -> [AuditEvent] {
+        var conditions: [SQL] = []
+        if let userID { conditions.append("(subject_user_id = \(userID) OR actor_user_id = \(userID))") }
+        if let kind { conditions.append("kind = \(kind)") }
+        let filter: SQL = conditions.isEmpty ? "" : "WHERE \(SQL.joined(conditions, separator: " AND "))"
+        return try await read("SELECT * FROM audit_event \(filter) ORDER BY id DESC LIMIT \(limit) OFFSET \(offset)", AuditEvent.init(row:))
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+extension SQLStore: SessionStore {
+    public func createSession(_ new: SessionRecord, replacing oldIDHash: String?, effects: SideEffects) async throws {
+        try await write { db in
+            try Self.insertSession(new, replacing: oldIDHash, in: db)
+            try Self.apply(effects, in: db, at: new.createdAt)
+        }
+    }
+
+    /// Begins the session a change grants, inside the change's transaction.
+    static func begin(_ start: SessionStart?, in db: any SQLConnection) throws {
+        guard let start else { return }
+        try insertSession(start.session, replacing: start.replacing, in: db)
+    }
+
+    /// The writes of a new session, inside the caller's transaction.
+    static func insertSession(_ new: SessionRecord, replacing oldIDHash: String?, in db: any SQLConnection) throws {
+        if let oldIDHash {
+            try db.execute("DELETE FROM session WHERE id_hash = \(oldIDHash)")
+            // An enrollment shown in the old session stays with the user's half-way state only.
+            try db.execute("DELETE FROM totp_enrollment WHERE session_id_hash = \(oldIDHash)")
+        }
+        try db.execute(
+            """
+            INSERT INTO session (id_hash, user_id, state, created_at, last_seen_at, expires_at, authenticated_at, client_address)
+            VALUES (\(new.idHash), \(new.userID), \(new.state.rawValue), \(new.createdAt), \(new.lastSeenAt), \(new.expiresAt),
+                    \(new.authenticatedAt), \(new.clientAddress))
+            """
+        )
+        if new.state == .signedIn {
+            try db.execute(#"UPDATE "user" SET last_sign_in_at = \#(new.createdAt) WHERE id = \#(new.userID)"#)
+        }
+    }
+
+    public func session(idHash: String) async throws -> SessionRecord? {
+        try await readOne("SELECT * FROM session WHERE id_hash = \(idHash)", SessionRecord.init(row:))
+    }
+
+    /// The hot path of every signed-in request and forward-auth check: one indexed join.
+    public func sessionWithUser(idHash: String) async throws -> (session: SessionRecord, user: User)? {
+        let found = try await readOne(
+            #"SELECT s.*, \#(raw: Self.userColumns) FROM session s JOIN "user" u ON u.id = s.user_id WHERE s.id_hash = \#(idHash)"#
+        ) { row in (try SessionRecord(row: row), try User(row: PrefixedRow(row: row, prefix: "u_"))) }
+        return found.map { (session: $0.0, user: $0.1) }
+    }
+
+    static var userColumns: String { User.columns(of: "u", prefix: "u_") }
+
+    public func touchSession(idHash: String, at now: Date) async throws {
+        try await write { db in try db.execute("UPDATE session SET last_seen_at = \(now) WHERE id_hash = \(idHash)") }
+    }
+
+    public func deleteSession(idHash: String, at now: Date, effects: SideEffects) async throws {
+        try await write { db in
+            try db.execute("DELETE FROM session WHERE id_hash = \(idHash)")
+            try db.execute("DELETE FROM totp_enrollment WHERE session_id_hash = \(idHash)")
+            try Self.apply(effects, in: db, at: now)
+        }
+    }
+
+    public func deleteSessions(userID: Int64, keeping idHash: String?) async throws {
+        try await write { db in
+            try db.execute("DELETE FROM session WHERE user_id = \(userID) AND id_hash IS DISTINCT FROM \(idHash)")
+        }
+    }
+
+    public func deleteExpiredSessions(before now: Date) async throws -> Int {
+        try await write { db in
+            let count = try db.execute("DELETE FROM session WHERE expires_at <= \(now)")
+            try db.execute("DELETE FROM totp_enrollment WHERE expires_at <= \(now)")
+            return count
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Everything Sekisho keeps, written once for both engines: each rule and each statement of
+/// ``Store`` lives in `SQLStore+*.swift` and runs through `Engine` (``SQLiteEngine`` for the
+/// embedded default, ``PostgresEngine`` for several instances), which differs only in how it
+/// connects, writes parameters and opens a transaction. What the two engines' SQL really does
+/// differently is named in ``SQLDialect``.
+///
+/// Rules that must hold across processes (replay guard, single-use codes and tokens, attempt
+/// charges) are single conditional statements, never read-then-write in Swift.
+public final class SQLStore<Engine: SQLEngine>: Store, Sendable {
+    public let engine: Engine
+
+    init(engine: Engine) {
+        self.engine = engine
+    }
+
+    public var location: String { engine.location }
+
+    public func migrate() async throws {
+        try await engine.migrate()
+    }
+
+    /// The names of the migrations applied so far, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        try await engine.appliedMigrations()
+    }
+
+    public func ping() async throws {
+        _ = try await engine.read("SELECT 1 AS one") { try $0.int64("one") }
+    }
+
+    // MARK: - Running statements
+
+    func read<T: Sendable>(_ sql: SQL, _ decode: @escaping @Sendable (any SQLRow) throws -> T) async throws -> [T] {
+        try await engine.read(sql, decode)
+    }
+
+    func readOne<T: Sendable>(_ sql: SQL, _ decode: @escaping @Sendable (any SQLRow) throws -> T) async throws -> T? {
+        try await engine.read(sql, decode).first
+    }
+
+    func count(_ sql: SQL) async throws -> Int {
+        try await readOne(sql) { try $0.int("n") } ?? 0
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await engine.write(body)
+    }
+
+    /// Writes the mails, audit events and attempt settlement of a change inside the change's
+    /// transaction: a crash never leaves the change without them, nor them without the change.
+    static func apply(_ effects: SideEffects, in db: any SQLConnection, at now: Date) throws {
+        if let settlement = effects.attempt {
+            try settle(settlement, in: db)
+        }
+        for mail in effects.mails {
+            try insertMail(mail, in: db, at: now)
+        }
+        for event in effects.audit {
+            try insertAudit(event, in: db, at: now)
+        }
+    }
+}
+
+extension SQLStore {
+    /// The first column of the first row of `sql`, as text; for tests and diagnostics only.
+    package func rawValue(sql: String) async throws -> String? {
+        try await readOne(SQL(stringLiteral: sql)) { row -> String? in
+            switch try row.value(row.columnNames.first ?? "") {
+            case .text(let text): text
+            case .integer(let integer): String(integer)
+            case .real(let real): String(real)
+            case .bool(let bool): String(bool)
+            case .blob(let data): data.base64EncodedString()
+            case .null: nil
+            }
+        } ?? nil
+    }
+}
