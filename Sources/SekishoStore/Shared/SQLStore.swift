@@ -64,17 +64,24 @@ public final class SQLStore<Engine: SQLEngine>: Store, Sendable {
 }
 
 extension SQLStore {
+    /// Every row of `sql` as text (NULL as nil); for tests and diagnostics only.
+    package func textRows(sql: String) async throws -> [[String?]] {
+        try await read(SQL(stringLiteral: sql)) { row in
+            try row.columnNames.map { column -> String? in
+                switch try row.value(column) {
+                case .text(let text): text
+                case .integer(let integer): String(integer)
+                case .real(let real): String(real)
+                case .bool(let bool): bool ? "1" : "0"
+                case .blob(let data): data.base64EncodedString()
+                case .null: nil
+                }
+            }
+        }
+    }
+
     /// The first column of the first row of `sql`, as text; for tests and diagnostics only.
     package func rawValue(sql: String) async throws -> String? {
-        try await readOne(SQL(stringLiteral: sql)) { row -> String? in
-            switch try row.value(row.columnNames.first ?? "") {
-            case .text(let text): text
-            case .integer(let integer): String(integer)
-            case .real(let real): String(real)
-            case .bool(let bool): String(bool)
-            case .blob(let data): data.base64EncodedString()
-            case .null: nil
-            }
-        } ?? nil
+        try await textRows(sql: sql).first?.first ?? nil
     }
 }
