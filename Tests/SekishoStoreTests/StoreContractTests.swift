@@ -149,17 +149,7 @@ import Testing
             }
             #expect(try await store.unusedRecoveryCodeCount(userID: user.id) == 1)
 
-            let pending = PendingEnrollment(
-                id: "pending",
-                userID: user.id,
-                sessionIDHash: "half",
-                sealedSecret: Data([7, 8, 9]),
-                algorithm: "SHA1",
-                digits: 6,
-                period: 30,
-                createdAt: epoch,
-                expiresAt: epoch.addingTimeInterval(300)
-            )
+            let pending = pendingEnrollment("pending", userID: user.id, sessionIDHash: "half", secret: [7, 8, 9])
             try await store.savePendingEnrollment(pending)
             var newBinding = try #require(bound)
             newBinding.sealedSecret = Data([7, 8, 9])
@@ -313,17 +303,7 @@ import Testing
             let user = try await makeUser(store)
             try await makeBinding(store, userID: user.id, lastStep: 5)
 
-            let pending = PendingEnrollment(
-                id: "e2",
-                userID: user.id,
-                sessionIDHash: "s2",
-                sealedSecret: Data([9, 0, 255]),
-                algorithm: "SHA1",
-                digits: 6,
-                period: 30,
-                createdAt: epoch,
-                expiresAt: epoch.addingTimeInterval(300)
-            )
+            let pending = pendingEnrollment("e2", userID: user.id, sessionIDHash: "s2", secret: [9, 0, 255])
             try await store.savePendingEnrollment(pending)
             #expect(try await store.pendingEnrollment(userID: user.id, sessionIDHash: "s2", at: epoch) == pending)
             #expect(try await store.pendingEnrollment(userID: user.id, sessionIDHash: "other", at: epoch) == nil)

@@ -105,18 +105,28 @@ func makeUser(_ store: any Store, _ name: String = "alice", role: User.Role = .u
     )
 }
 
-func makeBinding(_ store: any Store, userID: Int64, lastStep: Int64, codes: [String] = []) async throws {
-    let enrollment = PendingEnrollment(
-        id: UUID().uuidString,
+/// A pending enrollment of `userID`, shown in session `sessionIDHash`, valid for 5 minutes from `epoch`.
+func pendingEnrollment(
+    _ id: String = UUID().uuidString,
+    userID: Int64,
+    sessionIDHash: String = "s",
+    secret: [UInt8] = [1, 2, 3]
+) -> PendingEnrollment {
+    PendingEnrollment(
+        id: id,
         userID: userID,
-        sessionIDHash: "s",
-        sealedSecret: Data([1, 2, 3]),
+        sessionIDHash: sessionIDHash,
+        sealedSecret: Data(secret),
         algorithm: "SHA1",
         digits: 6,
         period: 30,
         createdAt: epoch,
         expiresAt: epoch.addingTimeInterval(300)
     )
+}
+
+func makeBinding(_ store: any Store, userID: Int64, lastStep: Int64, codes: [String] = []) async throws {
+    let enrollment = pendingEnrollment(userID: userID)
     try await store.savePendingEnrollment(enrollment)
     let binding = TOTPBinding(
         userID: userID,
