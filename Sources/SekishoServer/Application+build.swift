@@ -74,7 +74,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
         router.addMiddleware { SessionCacheInvalidation(cache: cache) }
     }
     router.addMiddleware {
-        LogRequestsMiddleware(.info, includeHeaders: .none)
+        RequestLogMiddleware(.info)
         RequestDurationMiddleware(metrics: dependencies.metrics)
         SecurityHeadersMiddleware(formActionSources: services.returnPath.formActionSources)
         ErrorPageMiddleware(renderer: services.renderer)

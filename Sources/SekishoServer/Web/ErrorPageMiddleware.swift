@@ -14,16 +14,16 @@ struct ErrorPageMiddleware: RouterMiddleware {
         } catch let redirect as Redirect {
             return Redirect.response(to: redirect.location)
         } catch let error as any HTTPResponseError {
-            context.logger.notice("refused \(request.method) \(request.uri.path): \(error.status.code) \(error)")
+            context.logger.notice("refused \(request.method) \(LoggedPath.redacting(request.uri.path)): \(error.status.code) \(error)")
             return page(for: error.status, messageKey: (error as? PageRefusal)?.messageKey, request: request, context: context)
         } catch let error as StoreError where error.isUnavailable {
-            context.logger.error("database unavailable during \(request.method) \(request.uri.path): \(error)")
+            context.logger.error("database unavailable during \(request.method) \(LoggedPath.redacting(request.uri.path)): \(error)")
             var response = page(for: .serviceUnavailable, request: request, context: context)
             // A busy or briefly read-only database usually recovers within seconds.
             response.headers[.retryAfter] = "5"
             return response
         } catch {
-            context.logger.error("failed \(request.method) \(request.uri.path): \(error)")
+            context.logger.error("failed \(request.method) \(LoggedPath.redacting(request.uri.path)): \(error)")
             return page(for: .internalServerError, request: request, context: context)
         }
     }
