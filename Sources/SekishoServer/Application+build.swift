@@ -23,7 +23,7 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headerTimeout)],
+                additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headerTimeout), HostHeaderValidator.Installer()],
                 idleTimeout: .milliseconds(Int64(configuration.server.idleTimeout * 1000))
             )
         ),
@@ -69,7 +69,8 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
 func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     let dependencies = services.dependencies
     let configuration = dependencies.configuration
-    let router = Router(context: SekishoRequestContext.self)
+    // HEAD answers like GET without the body (RFC 9110 §9.3.2): monitors and link checkers use it.
+    let router = Router(context: SekishoRequestContext.self, options: .autoGenerateHeadEndpoints)
     if let cache = services.sessions.cache {
         router.addMiddleware { SessionCacheInvalidation(cache: cache) }
     }
