@@ -78,7 +78,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
         RequestLogMiddleware(.info)
         RequestDurationMiddleware(metrics: dependencies.metrics)
         SecurityHeadersMiddleware(formActionSources: services.returnPath.formActionSources)
-        ErrorPageMiddleware(renderer: services.renderer)
+        ErrorPageMiddleware(renderer: services.renderer, metrics: dependencies.metrics)
         StaticPathGuard(prefix: "/static/")
         FileMiddleware("\(configuration.server.publicDirectory)/static", urlBasePath: "/static", searchForIndexHtml: false)
     }

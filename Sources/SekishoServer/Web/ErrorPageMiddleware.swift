@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Prometheus
 import SekishoStore
 
 /// Turns every error into a page in the user's language: 4xx with a log line for the operator,
@@ -7,10 +8,17 @@ import SekishoStore
 struct ErrorPageMiddleware: RouterMiddleware {
     typealias Context = SekishoRequestContext
     let renderer: PageRenderer
+    let metrics: SekishoMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let aborted as RequestBodyAborted {
+            // Routine on the internet and nobody is left to read the answer: a debug line and a
+            // counter, never one error line per client.
+            metrics.abortedRequestBodies.increment()
+            context.logger.debug("aborted \(request.method) \(LoggedPath.redacting(request.uri.path)): \(aborted)")
+            return Response(status: .badRequest, headers: [.connection: "close"])
         } catch let redirect as Redirect {
             return Redirect.response(to: redirect.location)
         } catch let error as any HTTPResponseError {
