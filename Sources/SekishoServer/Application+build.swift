@@ -82,7 +82,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
         StaticPathGuard(prefix: "/static/")
         FileMiddleware("\(configuration.server.publicDirectory)/static", urlBasePath: "/static", searchForIndexHtml: false)
     }
-    HealthRoutes(store: dependencies.store).register(on: router)
+    HealthRoutes(store: dependencies.store, clock: dependencies.clock).register(on: router)
     MetricsRoutes(metrics: dependencies.metrics, store: dependencies.store, allowed: configuration.metricsAllowed).register(on: router)
     // forward auth (helper)
     ForwardAuthRoutes(service: services.forwardAuth).register(on: router)

@@ -20,6 +20,7 @@ public final class PostgresStore: Store, Sendable {
     let url: PostgresURL
     let logger: Logger
     private let tls: TLSConfiguration?
+    public let writeHealth = WriteHealth()
 
     /// The URL without its password.
     public var location: String { url.description }
@@ -114,11 +115,17 @@ public final class PostgresStore: Store, Sendable {
     }
 
     /// Runs `body` between `BEGIN` and `COMMIT` on one pooled connection; any error rolls back.
+    /// Its outcome is what ``writeHealth`` reports (single statements outside a transaction are
+    /// not counted; the next transaction, or the readiness probe, tells).
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            let result = try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            writeHealth.succeeded()
+            return result
         } catch {
-            throw await mappedProbing(error)
+            let mapped = await mappedProbing(error)
+            if let unavailable = mapped as? StoreError, unavailable.isUnavailable { writeHealth.failed(unavailable.description) }
+            throw mapped
         }
     }
 

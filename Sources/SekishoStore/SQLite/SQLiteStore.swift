@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Logging
 
 /// The embedded default store: one SQLite file in WAL mode, shared safely by several processes.
@@ -9,6 +10,9 @@ import Logging
 public final class SQLiteStore: Store, Sendable {
     let pool: DatabasePool
     public let location: String
+    public let writeHealth = WriteHealth()
+    /// The longest a write waits for the write lock, counted from when it was asked for.
+    let busyTimeout: Duration
 
     /// Opens (and creates if missing) the database file at `path`.
     public init(path: String, busyTimeout: TimeInterval = 5, logger: Logger? = nil) throws {
@@ -25,6 +29,7 @@ public final class SQLiteStore: Store, Sendable {
             throw StoreError.unavailable("cannot open \(path): \(error)")
         }
         location = path
+        self.busyTimeout = .milliseconds(Int64(busyTimeout * 1000))
     }
 
     public func migrate() async throws {
@@ -77,11 +82,42 @@ public final class SQLiteStore: Store, Sendable {
         }
     }
 
+    /// Runs `body` in an IMMEDIATE transaction on the single writer connection, waiting at most
+    /// the busy timeout in all, queueing included.
+    ///
+    /// GRDB runs writes one after another on one connection, and SQLite's busy timeout counts
+    /// from each BEGIN: with the lock held by another process, the eighth of eight concurrent
+    /// writes would wait eight timeouts. So each write takes a deadline when it is asked for and
+    /// gives the connection only what is left of it; one whose time ran out in the queue fails
+    /// at once. Every request then gets its 503 after at most about one timeout.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + busyTimeout
+        let busyTimeout = busyTimeout
         do {
-            return try await pool.write(body)
+            let result = try await pool.writeWithoutTransaction { db -> T in
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else {
+                    throw StoreError.unavailable("database is locked: no write lock within \(busyTimeout) (database.busy_timeout)")
+                }
+                let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+                sqlite3_busy_timeout(db.sqliteConnection, Int32(clamping: max(milliseconds, 1)))
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                guard let result else { throw StoreError.unavailable("write transaction ended without a result") }
+                return result
+            }
+            writeHealth.succeeded()
+            return result
         } catch let error as DatabaseError {
-            throw Self.map(error)
+            let mapped = Self.map(error)
+            if let unavailable = mapped as? StoreError { writeHealth.failed(unavailable.description) }
+            throw mapped
+        } catch let error as StoreError where error.isUnavailable {
+            writeHealth.failed(error.description)
+            throw error
         }
     }
 
