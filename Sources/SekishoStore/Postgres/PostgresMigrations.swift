@@ -14,6 +14,7 @@ enum PostgresMigrations {
     static let all: [(name: String, statements: [String])] = [
         ("v1-initial-schema", initialSchema),
         ("v2-admin-tokens", adminTokens),
+        ("v3-sealed-mail-bodies", sealedMailBodies),
     ]
 
     /// Any fixed number: instances starting together take turns on this transaction-scoped lock,
@@ -171,6 +172,9 @@ enum PostgresMigrations {
         )
         """,
     ]
+
+    /// Mails that carry a secret (reset links) keep it only sealed, and only until sent.
+    private static let sealedMailBodies = ["ALTER TABLE mail_outbox ADD COLUMN sealed_body BYTEA"]
 
     /// The one-time link that creates the first administrator, and API tokens for scripts.
     private static let adminTokens = [

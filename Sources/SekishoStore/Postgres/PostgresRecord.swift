@@ -148,6 +148,7 @@ extension OutboxMail {
             subject: try record("subject"),
             textBody: try record("text_body"),
             htmlBody: try record("html_body"),
+            sealedBody: try record("sealed_body"),
             createdAt: try record.date("created_at"),
             attempts: try record("attempts"),
             nextTryAt: try record.date("next_try_at"),

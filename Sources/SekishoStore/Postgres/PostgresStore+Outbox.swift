@@ -36,8 +36,14 @@ extension PostgresStore: OutboxStore {
         return mails.sorted { ($0.nextTryAt, $0.id) < ($1.nextTryAt, $1.id) }
     }
 
+    /// The sealed bodies go with the sending: a sent mail keeps no usable secret.
     public func markMailSent(id: Int64, at now: Date) async throws {
-        try await query("UPDATE mail_outbox SET sent_at = \(now.timeIntervalSince1970), claimed_until = NULL, last_error = NULL WHERE id = \(id)")
+        try await query(
+            """
+            UPDATE mail_outbox SET sent_at = \(now.timeIntervalSince1970), claimed_until = NULL, last_error = NULL, sealed_body = NULL
+            WHERE id = \(id)
+            """
+        )
     }
 
     public func markMailRetry(id: Int64, error: String, nextTryAt: Date) async throws {
@@ -48,7 +54,10 @@ extension PostgresStore: OutboxStore {
 
     public func markMailFailed(id: Int64, error: String, at now: Date) async throws {
         try await query(
-            "UPDATE mail_outbox SET failed_at = \(now.timeIntervalSince1970), last_error = \(error), claimed_until = NULL WHERE id = \(id)"
+            """
+            UPDATE mail_outbox SET failed_at = \(now.timeIntervalSince1970), last_error = \(error), claimed_until = NULL, sealed_body = NULL
+            WHERE id = \(id)
+            """
         )
     }
 

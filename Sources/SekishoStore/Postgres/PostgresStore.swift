@@ -155,7 +155,12 @@ public final class PostgresStore: Store, Sendable {
             """,
             on: connection
         )
-        return try rows.first.required("new mail")("id", as: Int64.self)
+        let id = try rows.first.required("new mail")("id", as: Int64.self)
+        if let secret = mail.secret {
+            let sealed = try secret.seal(id, mail.recipient)
+            try await query("UPDATE mail_outbox SET sealed_body = \(sealed) WHERE id = \(id)", on: connection)
+        }
+        return id
     }
 
     func insertAudit(_ event: NewAuditEvent, on connection: PostgresConnection, at now: Date) async throws {

@@ -11,8 +11,14 @@ enum SQLiteMigrations {
         migrator.registerMigration("v2-admin-tokens") { db in
             try db.execute(sql: adminTokens)
         }
+        migrator.registerMigration("v3-sealed-mail-bodies") { db in
+            try db.execute(sql: sealedMailBodies)
+        }
         return migrator
     }
+
+    /// Mails that carry a secret (reset links) keep it only sealed, and only until sent.
+    private static let sealedMailBodies = "ALTER TABLE mail_outbox ADD COLUMN sealed_body BLOB"
 
     /// The one-time link that creates the first administrator, and API tokens for scripts.
     private static let adminTokens = """

@@ -36,10 +36,11 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
+    /// The sealed bodies go with the sending: a sent mail keeps no usable secret.
     public func markMailSent(id: Int64, at now: Date) async throws {
         try await write { db in
             try db.execute(
-                sql: "UPDATE mail_outbox SET sent_at = ?, claimed_until = NULL, last_error = NULL WHERE id = ?",
+                sql: "UPDATE mail_outbox SET sent_at = ?, claimed_until = NULL, last_error = NULL, sealed_body = NULL WHERE id = ?",
                 arguments: [now.timeIntervalSince1970, id]
             )
         }
@@ -57,7 +58,7 @@ extension SQLiteStore: OutboxStore {
     public func markMailFailed(id: Int64, error: String, at now: Date) async throws {
         try await write { db in
             try db.execute(
-                sql: "UPDATE mail_outbox SET failed_at = ?, last_error = ?, claimed_until = NULL WHERE id = ?",
+                sql: "UPDATE mail_outbox SET failed_at = ?, last_error = ?, claimed_until = NULL, sealed_body = NULL WHERE id = ?",
                 arguments: [now.timeIntervalSince1970, error, id]
             )
         }

@@ -149,7 +149,11 @@ public final class SQLiteStore: Store, Sendable {
                 """,
             arguments: [mail.recipient, mail.subject, mail.textBody, mail.htmlBody, now.timeIntervalSince1970, now.timeIntervalSince1970]
         )
-        return db.lastInsertedRowID
+        let id = db.lastInsertedRowID
+        if let secret = mail.secret {
+            try db.execute(sql: "UPDATE mail_outbox SET sealed_body = ? WHERE id = ?", arguments: [try secret.seal(id, mail.recipient), id])
+        }
+        return id
     }
 
     static func insertAudit(_ event: NewAuditEvent, in db: Database, at now: Date) throws {
