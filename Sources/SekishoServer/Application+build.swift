@@ -19,11 +19,24 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
     let services = try await Services.build(dependencies, logger: logger)
     let router = buildRouter(services)
     let headerTimeout = TimeAmount.milliseconds(Int64(configuration.server.headerTimeout * 1000))
+    let bodyTimeout = TimeAmount.milliseconds(Int64(configuration.server.bodyTimeout * 1000))
+    let connections = ConnectionLimit(
+        maximum: ConnectionLimit.effectiveMaximum(configured: configuration.server.maxConnections),
+        logger: logger
+    )
+    if connections.maximum < configuration.server.maxConnections {
+        logger.notice(
+            "serving at most \(connections.maximum) connections (server.max_connections \(configuration.server.maxConnections) lowered to keep descriptors free; raise the limit with ulimit -n or LimitNOFILE=)"
+        )
+    }
     var app = Application(
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headerTimeout), HostHeaderValidator.Installer()],
+                additionalChannelHandlers: [
+                    connections.handler(), RequestHeadTimeoutHandler(timeout: headerTimeout), RequestBodyTimeoutHandler(timeout: bodyTimeout),
+                    HostHeaderValidator.Installer(),
+                ],
                 idleTimeout: .milliseconds(Int64(configuration.server.idleTimeout * 1000))
             )
         ),
