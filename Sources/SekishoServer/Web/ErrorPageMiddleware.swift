@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Prometheus
+import SekishoCore
 import SekishoStore
 
 /// Turns every error into a page in the user's language: 4xx with a log line for the operator,
@@ -28,6 +29,11 @@ struct ErrorPageMiddleware: RouterMiddleware {
             context.logger.error("database unavailable during \(request.method) \(LoggedPath.redacting(request.uri.path)): \(error)")
             var response = page(for: .serviceUnavailable, request: request, context: context)
             // A busy or briefly read-only database usually recovers within seconds.
+            response.headers[.retryAfter] = "5"
+            return response
+        } catch let error as Argon2Error where error.isResourceExhaustion {
+            context.logger.error("out of memory or threads during \(request.method) \(LoggedPath.redacting(request.uri.path)): \(error)")
+            var response = page(for: .serviceUnavailable, request: request, context: context)
             response.headers[.retryAfter] = "5"
             return response
         } catch {
