@@ -81,11 +81,12 @@ import Glibc
         }
     }
 
-    /// The bound follows the descriptor limit, leaving a quarter of it (at least 32) free.
+    /// The bound follows the descriptor limit: every connection may also open a file, and 64
+    /// descriptors stay free for the process itself, the database and mail.
     @Test func theBoundKeepsDescriptorsFree() {
-        #expect(ConnectionLimit.effectiveMaximum(configured: 1000, descriptorLimit: 1024) == 768)
+        #expect(ConnectionLimit.effectiveMaximum(configured: 1000, descriptorLimit: 1024) == 480)
         #expect(ConnectionLimit.effectiveMaximum(configured: 100, descriptorLimit: 1024) == 100)
-        #expect(ConnectionLimit.effectiveMaximum(configured: 1000, descriptorLimit: 64) == 32)
+        #expect(ConnectionLimit.effectiveMaximum(configured: 1000, descriptorLimit: 128) == 32)
         #expect(ConnectionLimit.effectiveMaximum(configured: 1000, descriptorLimit: 20) == 1)
         #expect(ConnectionLimit.effectiveMaximum(configured: 1000, descriptorLimit: nil) == 1000)
     }

@@ -35,7 +35,7 @@ public struct ConfigurationKey: Sendable {
         .init(
             "server.max_connections",
             "1000",
-            "Connections served at once; more get 503 and are closed (lowered to keep a quarter of the descriptor limit free)."
+            "Connections served at once; more get 503 and are closed (lowered to (open-file limit - 64) / 2)."
         ),
         .init("server.public_directory", "./Public", "Folder with the page templates and static/ files."),
         .init("server.trusted_proxies", nil, "Proxies (CIDRs) whose X-Forwarded-For/-Proto/-Host/-Uri and X-Original-URL are believed.", list: true),

@@ -4,21 +4,22 @@ import NIOCore
 import NIOHTTPTypes
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The most connections served at once; beyond it a new connection gets a 503 and is closed.
 ///
-/// Every connection costs a file descriptor, and so do the database, the key and template files
-/// and outgoing mail. Without a bound, slow or idle clients can take them all: `accept` then
-/// fails and the server stops answering everyone (NIO pauses accepting and retries), and
-/// opening a database file or a static file fails in the middle of a request. Refusing at a
-/// bound below the descriptor limit keeps descriptors for the work that is already admitted
-/// and tells a client at once to come back (`Retry-After`), instead of leaving it hanging.
+/// Every connection costs a file descriptor (two while it is sent a static file), and so do the
+/// database, outgoing mail and PostgreSQL. Without a bound, slow or idle clients can take them
+/// all: `accept` then fails and the server stops answering everyone (NIO pauses accepting),
+/// files fail to open mid-request, and libdispatch crashes the process (see
+/// ``DescriptorLimit``). Refusing at a bound well below the descriptor limit keeps descriptors
+/// for the work already admitted and tells a client at once to come back (`Retry-After`).
 final class ConnectionLimit: Sendable {
     let maximum: Int
+    /// Refused connections kept open a moment so that their 503 arrives (see ``Handler``);
+    /// beyond this many, a refused connection is closed at once, so a flood of connections
+    /// cannot take the descriptors the bound keeps free.
+    static let maximumLingering = 16
     private let open = Atomic<Int>(0)
+    private let lingering = Atomic<Int>(0)
     private let logger: Logger
     /// When the last refusal was logged, so that a flood is one line per interval with a count.
     private let refusals = Mutex<(count: Int, loggedAt: ContinuousClock.Instant?)>((0, nil))
@@ -31,18 +32,15 @@ final class ConnectionLimit: Sendable {
     /// Connections open now.
     var current: Int { open.load(ordering: .relaxed) }
 
-    /// `configured`, lowered so that a quarter of the process's descriptor limit (at least 32)
-    /// stays free for the database, files and mail whatever the clients do.
-    static func effectiveMaximum(configured: Int, descriptorLimit: Int? = currentDescriptorLimit()) -> Int {
-        guard let descriptorLimit else { return configured }
-        return max(1, min(configured, descriptorLimit - max(32, descriptorLimit / 4)))
-    }
+    /// Descriptors kept free of connections: the process's own (~25: event loops, logs, the
+    /// database with its WAL), SQLite readers (~12), lingering refusals (16), mail and a
+    /// PostgreSQL pool.
+    static let reservedDescriptors = 64
 
-    /// The soft `RLIMIT_NOFILE` of this process; nil when unlimited or unknown.
-    static func currentDescriptorLimit() -> Int? {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return nil }
-        return Int(clamping: limit.rlim_cur)
+    /// `configured`, lowered so that every connection can also open a file and the reserve stays free.
+    static func effectiveMaximum(configured: Int, descriptorLimit: Int? = DescriptorLimit.current()) -> Int {
+        guard let descriptorLimit else { return configured }
+        return max(1, min(configured, (descriptorLimit - reservedDescriptors) / 2))
     }
 
     /// A handler for one new connection; it counts the connection and refuses it beyond the bound.
@@ -55,6 +53,17 @@ final class ConnectionLimit: Sendable {
         open.subtract(1, ordering: .relaxed)
         noteRefusal()
         return false
+    }
+
+    /// Whether a refused connection may stay open a moment for its answer to arrive.
+    fileprivate func mayLinger() -> Bool {
+        guard lingering.add(1, ordering: .relaxed).newValue > Self.maximumLingering else { return true }
+        lingering.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    fileprivate func stoppedLingering() {
+        lingering.subtract(1, ordering: .relaxed)
     }
 
     fileprivate func release() {
@@ -83,6 +92,7 @@ final class ConnectionLimit: Sendable {
         private var decided = false
         private var counted = false
         private var refused = false
+        private var lingers = false
 
         fileprivate init(limit: ConnectionLimit) { self.limit = limit }
 
@@ -110,6 +120,11 @@ final class ConnectionLimit: Sendable {
                 response.headerFields[.contentLength] = "0"
                 context.write(wrapOutboundOut(.head(response)), promise: nil)
                 let channel = context.channel
+                guard limit.mayLinger() else {
+                    context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+                    return
+                }
+                lingers = true
                 // Only our side closes at once: closing both while the client's request is still
                 // unread would make the kernel reset the connection, and the client would lose
                 // the 503. The request, when it comes, ends the connection; a client that sends
@@ -134,6 +149,10 @@ final class ConnectionLimit: Sendable {
             if counted {
                 counted = false
                 limit.release()
+            }
+            if lingers {
+                lingers = false
+                limit.stoppedLingering()
             }
         }
     }
