@@ -15,6 +15,11 @@ public struct Argon2Error: Error, Hashable, CustomStringConvertible {
         String(cString: argon2_error_message(self.code))
     }
 
+    /// The machine ran out of memory or threads: the computation may succeed later.
+    public var isResourceExhaustion: Bool {
+        code == ARGON2_MEMORY_ALLOCATION_ERROR.rawValue || code == ARGON2_THREAD_FAIL.rawValue
+    }
+
     public var description: String {
         "Argon2 error \(self.code): \(self.message)"
     }

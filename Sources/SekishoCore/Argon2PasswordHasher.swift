@@ -114,7 +114,7 @@ public final class Argon2PasswordHasher: PasswordHasher {
         }
         let bytes = self.normalizedBytes(of: password)
         return try await self.runBounded {
-            Argon2id.verify(password: bytes, encoded: encoded)
+            try Argon2id.verify(password: bytes, encoded: encoded)
         }
     }
 

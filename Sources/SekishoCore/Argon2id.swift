@@ -57,7 +57,11 @@ public enum Argon2id {
     ///
     /// Returns `false` for a wrong password and also for anything libargon2 cannot decode (a malformed
     /// or non-Argon2id string), so a corrupt stored hash never signs anyone in.
-    public static func verify(password: [UInt8], encoded: String) -> Bool {
+    ///
+    /// - Throws: ``Argon2Error`` when the machine could not do the work (no memory for the
+    ///   parameters, no thread for a lane): that says nothing about the password, and reading it
+    ///   as "wrong" would count a failed sign-in against the user.
+    public static func verify(password: [UInt8], encoded: String) throws(Argon2Error) -> Bool {
         // An embedded NUL would silently truncate the C string libargon2 sees.
         guard !encoded.utf8.contains(0), Self.parameters(of: encoded) != nil else {
             return false
@@ -67,6 +71,8 @@ public enum Argon2id {
                 argon2id_verify(encodedPointer, passwordBytes.baseAddress, passwordBytes.count)
             }
         }
+        let error = Argon2Error(code: result)
+        if error.isResourceExhaustion { throw error }
         return result == ARGON2_OK.rawValue
     }
 

@@ -19,11 +19,27 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
     let services = try await Services.build(dependencies, logger: logger)
     let router = buildRouter(services)
     let headerTimeout = TimeAmount.milliseconds(Int64(configuration.server.headerTimeout * 1000))
+    let bodyTimeout = TimeAmount.milliseconds(Int64(configuration.server.bodyTimeout * 1000))
+    if let raised = DescriptorLimit.raiseToHardLimit() {
+        logger.info("raised the open-file limit from \(raised.before) to \(raised.after)")
+    }
+    let connections = ConnectionLimit(
+        maximum: ConnectionLimit.effectiveMaximum(configured: configuration.server.maxConnections),
+        logger: logger
+    )
+    if connections.maximum < configuration.server.maxConnections {
+        logger.notice(
+            "serving at most \(connections.maximum) connections (server.max_connections \(configuration.server.maxConnections) lowered to keep descriptors free; raise the hard limit with ulimit -Hn or LimitNOFILE=)"
+        )
+    }
     var app = Application(
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headerTimeout)],
+                additionalChannelHandlers: [
+                    connections.handler(), RequestHeadTimeoutHandler(timeout: headerTimeout), RequestBodyTimeoutHandler(timeout: bodyTimeout),
+                    HostHeaderValidator.Installer(),
+                ],
                 idleTimeout: .milliseconds(Int64(configuration.server.idleTimeout * 1000))
             )
         ),
@@ -69,19 +85,20 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
 func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     let dependencies = services.dependencies
     let configuration = dependencies.configuration
-    let router = Router(context: SekishoRequestContext.self)
+    // HEAD answers like GET without the body (RFC 9110 §9.3.2): monitors and link checkers use it.
+    let router = Router(context: SekishoRequestContext.self, options: .autoGenerateHeadEndpoints)
     if let cache = services.sessions.cache {
         router.addMiddleware { SessionCacheInvalidation(cache: cache) }
     }
     router.addMiddleware {
-        LogRequestsMiddleware(.info, includeHeaders: .none)
+        RequestLogMiddleware(.info)
         RequestDurationMiddleware(metrics: dependencies.metrics)
         SecurityHeadersMiddleware(formActionSources: services.returnPath.formActionSources)
-        ErrorPageMiddleware(renderer: services.renderer)
+        ErrorPageMiddleware(renderer: services.renderer, metrics: dependencies.metrics)
         StaticPathGuard(prefix: "/static/")
         FileMiddleware("\(configuration.server.publicDirectory)/static", urlBasePath: "/static", searchForIndexHtml: false)
     }
-    HealthRoutes(store: dependencies.store).register(on: router)
+    HealthRoutes(store: dependencies.store, clock: dependencies.clock).register(on: router)
     MetricsRoutes(metrics: dependencies.metrics, store: dependencies.store, allowed: configuration.metricsAllowed).register(on: router)
     // forward auth (helper)
     ForwardAuthRoutes(service: services.forwardAuth).register(on: router)

@@ -74,6 +74,9 @@ public struct Dependencies: Sendable {
         try! SecretBox(keyBytes: masterKey)
     }
 
+    /// Seals and opens the outbox's mails that carry a secret.
+    public var outboxSeal: OutboxSeal { OutboxSeal(box: secretBox) }
+
     var passwordPolicy: PasswordPolicy { PasswordPolicy(minimumLength: configuration.password.minimumLength) }
 
     /// Account creation for the console and the admin pages.

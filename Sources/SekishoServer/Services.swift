@@ -83,7 +83,8 @@ struct Services: Sendable {
                 notices: notices,
                 publicURL: configuration.server.publicURL,
                 allowedHosts: configuration.server.allowedHosts,
-                logger: logger
+                logger: logger,
+                seal: OutboxSeal(box: box)
             ),
             mailSettings: mailSettings,
             admin: AdminService(
@@ -122,7 +123,8 @@ struct Services: Sendable {
             sender: { try await settings.sender() },
             pollInterval: pollInterval,
             metrics: dependencies.metrics,
-            logger: logger
+            logger: logger,
+            seal: OutboxSeal(box: dependencies.secretBox)
         )
     }
 

@@ -13,6 +13,8 @@ public protocol Store: UserStore, SecondFactorStore, SessionStore, AttemptStore,
     func migrate() async throws
     /// Answers when the database can be read (for `/readyz`).
     func ping() async throws
+    /// How the latest writes went (for `/readyz`: reads may work while writes fail).
+    var writeHealth: WriteHealth { get }
     /// Where the data lives, for operators (a path or a URL without password).
     var location: String { get }
     /// Removes what has expired: sessions, enrollments, used or expired tokens, forgotten attempt

@@ -33,7 +33,7 @@ struct Argon2idTests {
         let parameters = Argon2Parameters(memoryKiB: 1 << log2Memory, iterations: iterations, parallelism: lanes)
         let ours = try Argon2id.hash(password: Array(password.utf8), salt: Array(salt.utf8), parameters: parameters)
         #expect(ours == cli.stdout.trimmingCharacters(in: .newlines))
-        #expect(Argon2id.verify(password: Array(password.utf8), encoded: ours))
+        #expect(try Argon2id.verify(password: Array(password.utf8), encoded: ours))
     }
 
     @Test("the default parameters give m=19456,t=2,p=1 with a 16-byte salt and 32-byte hash")
@@ -47,17 +47,17 @@ struct Argon2idTests {
         #expect(fields[3].count == 22)
         #expect(fields[4].count == 43)
         #expect(Argon2id.parameters(of: encoded) == .default)
-        #expect(Argon2id.verify(password: Array("hunter22".utf8), encoded: encoded))
-        #expect(!Argon2id.verify(password: Array("hunter23".utf8), encoded: encoded))
+        #expect(try Argon2id.verify(password: Array("hunter22".utf8), encoded: encoded))
+        #expect(try !Argon2id.verify(password: Array("hunter23".utf8), encoded: encoded))
     }
 
     @Test("verify accepts the right password and rejects others")
     func verifyTrueAndFalse() throws {
         let encoded = try Argon2id.hash(password: Array("right".utf8), salt: Array("0123456789abcdef".utf8), parameters: Self.small)
-        #expect(Argon2id.verify(password: Array("right".utf8), encoded: encoded))
-        #expect(!Argon2id.verify(password: Array("wrong".utf8), encoded: encoded))
-        #expect(!Argon2id.verify(password: Array("right ".utf8), encoded: encoded))
-        #expect(!Argon2id.verify(password: [], encoded: encoded))
+        #expect(try Argon2id.verify(password: Array("right".utf8), encoded: encoded))
+        #expect(try !Argon2id.verify(password: Array("wrong".utf8), encoded: encoded))
+        #expect(try !Argon2id.verify(password: Array("right ".utf8), encoded: encoded))
+        #expect(try !Argon2id.verify(password: [], encoded: encoded))
     }
 
     @Test(
@@ -81,8 +81,8 @@ struct Argon2idTests {
             "$argon2id$v=19$m=1024,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$CKGe5/bX9YnCq2rxjW5yQXKxn31v1GKzhDCrMc6r6vA\u{0}x",
         ]
     )
-    func malformed(encoded: String) {
-        #expect(!Argon2id.verify(password: Array("password".utf8), encoded: encoded))
+    func malformed(encoded: String) throws {
+        #expect(try !Argon2id.verify(password: Array("password".utf8), encoded: encoded))
         #expect(Argon2id.parameters(of: encoded) == nil)
     }
 
@@ -91,7 +91,7 @@ struct Argon2idTests {
         let encoded = try Argon2id.hash(password: Array("password".utf8), salt: Array("somesaltsomesalt".utf8), parameters: Self.small)
         let shortened = String(encoded.dropLast(4))
         #expect(Argon2id.parameters(of: shortened) == Self.small)
-        #expect(!Argon2id.verify(password: Array("password".utf8), encoded: shortened))
+        #expect(try !Argon2id.verify(password: Array("password".utf8), encoded: shortened))
     }
 
     @Test("parameters are read back from the PHC string")
@@ -119,5 +119,14 @@ struct Argon2idTests {
                 parameters: Argon2Parameters(memoryKiB: 8, iterations: 1, parallelism: 4)
             )
         }
+    }
+
+    /// No memory for the stored parameters is not a wrong password: it is an error, so that the
+    /// sign-in gets a 503 instead of counting as a failure against the user.
+    @Test func verificationWithoutMemoryThrowsInsteadOfSayingWrong() throws {
+        // 4 TiB of memory: more than any machine here can allocate.
+        let encoded = "$argon2id$v=19$m=4294967295,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$" + String(repeating: "A", count: 43)
+        let error = try #require(throws: Argon2Error.self) { try Argon2id.verify(password: Array("password".utf8), encoded: encoded) }
+        #expect(error.isResourceExhaustion)
     }
 }

@@ -34,7 +34,8 @@ import Testing
             sender: { try await settings.sender() },
             pollInterval: .milliseconds(10),
             metrics: SekishoMetrics(),
-            logger: Logger(label: "test")
+            logger: Logger(label: "test"),
+            seal: environment.dependencies.outboxSeal
         )
     }
 
@@ -74,6 +75,49 @@ import Testing
             let outbox = try await environment.store.outboxMails(limit: 10)
             #expect(handled == 1, "\(handled): \(outbox)")
             #expect(try smtp.messages().last?.subject?.contains("Two-factor authentication was reset") == true)
+        }
+    }
+
+    /// The reset link is a secret: the outbox table never holds it usable, neither queued nor
+    /// after delivery (sent mails stay 30 days), yet the mail arrives with a link that works.
+    @Test func resetLinkIsNeverStoredUsableInTheOutbox() async throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let smtp = try await SMTPTestServer.start([], in: directory)
+        defer { smtp.stop() }
+        let environment = try await environment(smtpPort: smtp.port)
+        defer { environment.remove() }
+        let store = try #require(environment.store as? SQLiteStore)
+        // Every column that could hold text, as the database file has it.
+        let rawOutbox: @Sendable () async throws -> String = {
+            try await store.rawValue(
+                sql: """
+                    SELECT group_concat(recipient || subject || text_body || coalesce(html_body, '') || coalesce(last_error, '')
+                        || coalesce(CAST(sealed_body AS TEXT), ''), '|') FROM mail_outbox
+                    """
+            ) ?? ""
+        }
+        try await environment.createUser()
+        try await environment.application().test(.router) { client in
+            var browser = Browser(client)
+            try await environment.enrollThenReturnToCodePage(&browser)
+            try await browser.post("/login/reset", [])
+            let queued = try await rawOutbox()
+            #expect(queued.contains("http://localhost/reset/…"))
+            #expect(Browser.firstMatch(#"/reset/([A-Za-z0-9_-]{20,})"#, in: queued) == nil, "\(queued)")
+            #expect(try await store.rawValue(sql: "SELECT count(*) FROM mail_outbox WHERE sealed_body IS NOT NULL") == "1")
+
+            #expect(await worker(environment).runOnce() == 1)
+            let text = try #require(try smtp.messages().first?.text)
+            let token = try #require(Browser.firstMatch(#"http://localhost/reset/([A-Za-z0-9_-]{43})"#, in: text))
+            let sent = try await rawOutbox()
+            #expect(!sent.contains(token), "\(sent)")
+            #expect(sent.contains("http://localhost/reset/…"))
+            #expect(try await store.rawValue(sql: "SELECT count(*) FROM mail_outbox WHERE sealed_body IS NOT NULL") == "0")
+
+            var clicker = Browser(client)
+            #expect(try await clicker.get("/reset/\(token)").status == .ok)
+            #expect(try await clicker.post("/reset/\(token)", []).headers[.location] == "/login?reset=1")
         }
     }
 

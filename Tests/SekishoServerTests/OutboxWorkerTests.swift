@@ -35,7 +35,8 @@ final class ScriptedTransport: MailTransport {
             sender: { try MailAddress(address: "sekisho@example.com", name: "Sekisho") },
             pollInterval: .milliseconds(10),
             metrics: SekishoMetrics(),
-            logger: Logger(label: "test")
+            logger: Logger(label: "test"),
+            seal: environment.dependencies.outboxSeal
         )
     }
 
@@ -150,7 +151,8 @@ final class ScriptedTransport: MailTransport {
             sender: { try MailAddress(address: "sekisho@example.com") },
             pollInterval: .milliseconds(10),
             metrics: SekishoMetrics(),
-            logger: Logger(label: "test")
+            logger: Logger(label: "test"),
+            seal: environment.dependencies.outboxSeal
         )
         environment.clock.advance(by: 61)
         #expect(await restarted.runOnce() == 1)

@@ -49,10 +49,29 @@ struct RawHTTPClient {
         return response
     }
 
-    private static func exchange(port: Int, request: String) throws -> [UInt8] {
+    /// Sends `request` byte for byte (for malformed heads: no Host, two Hosts, HTTP/1.0) and
+    /// reads the answer until the server closes the connection.
+    static func sendRaw(port: Int, _ request: String) throws -> Response {
+        try parse(exchange(port: port, request: request))
+    }
+
+    /// Sends `bytes` and closes the connection without reading: a client that gives up mid-request.
+    static func sendAndHangUp(port: Int, _ bytes: String) throws {
+        let fd = try connected(port: port)
+        defer { close(fd) }
+        let data = Array(bytes.utf8)
+        var sent = 0
+        while sent < data.count {
+            let count = data[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw BrowserError("write to 127.0.0.1:\(port) failed (errno \(errno))") }
+            sent += count
+        }
+    }
+
+    /// A blocking TCP socket connected to 127.0.0.1:`port`, with 10-second send and receive timeouts.
+    static func connected(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BrowserError("socket() failed") }
-        defer { close(fd) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -63,7 +82,16 @@ struct RawHTTPClient {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw BrowserError("cannot connect to 127.0.0.1:\(port) (errno \(errno))") }
+        guard connected == 0 else {
+            close(fd)
+            throw BrowserError("cannot connect to 127.0.0.1:\(port) (errno \(errno))")
+        }
+        return fd
+    }
+
+    private static func exchange(port: Int, request: String) throws -> [UInt8] {
+        let fd = try connected(port: port)
+        defer { close(fd) }
         let bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {

@@ -43,6 +43,11 @@ struct TestEnvironment {
         return try await buildApplication(dependencies, logger: logger)
     }
 
+    /// The application logging into `logger` (a ``LogCapture``'s, for tests about log lines).
+    func application(logger: Logger) async throws -> some ApplicationProtocol {
+        try await buildApplication(dependencies, logger: logger)
+    }
+
     @discardableResult
     func createUser(
         _ name: String = "alice",

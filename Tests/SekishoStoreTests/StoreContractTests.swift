@@ -414,6 +414,36 @@ import Testing
         }
     }
 
+    /// A mail's secret is sealed for its row in the insert's transaction, handed to the worker,
+    /// and gone from the row once the mail is sent or given up.
+    @Test(arguments: StoreKind.allCases)
+    func sealedMailBodiesAreBoundToTheirRowAndDroppedWhenDone(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let secret = { (marker: String) in
+                SealedMailBodies { id, recipient in Data("sealed \(marker) for \(id) \(recipient)".utf8) }
+            }
+            let sent = try await store.enqueueMail(
+                NewOutboxMail(recipient: "a@example.com", subject: "1", textBody: "link: …", secret: secret("one")),
+                at: epoch
+            )
+            let failed = try await store.enqueueMail(
+                NewOutboxMail(recipient: "b@example.com", subject: "2", textBody: "link: …", secret: secret("two")),
+                at: epoch
+            )
+            let claimed = try await store.claimDueMails(at: epoch, lease: 60, limit: 10)
+            #expect(
+                claimed.map(\.sealedBody) == [Data("sealed one for \(sent) a@example.com".utf8), Data("sealed two for \(failed) b@example.com".utf8)]
+            )
+            #expect(claimed.map(\.textBody) == ["link: …", "link: …"])
+            try await store.markMailSent(id: sent, at: epoch.addingTimeInterval(1))
+            try await store.markMailFailed(id: failed, error: "550 no such user", at: epoch.addingTimeInterval(1))
+            let done = try await store.outboxMails(limit: 10)
+            #expect(done.count == 2)
+            #expect(done.allSatisfy { $0.sealedBody == nil && $0.textBody == "link: …" })
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func outboxRetriesAndFailures(kind: StoreKind) async throws {
         try await withDatabase(kind) { database in

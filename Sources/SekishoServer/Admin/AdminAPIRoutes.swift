@@ -129,7 +129,7 @@ struct AdminAPIRoutes {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
             throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type", message: "send application/json")
         }
-        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        let buffer = try await RequestBodyAborted.collect(request, upTo: 64 * 1024)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {

@@ -31,6 +31,12 @@ public struct ConfigurationKey: Sendable {
         .init("server.max_body_bytes", "65536", "Largest request body accepted; larger ones get 413."),
         .init("server.idle_timeout", "60", "Seconds a connection may stay silent before it is closed."),
         .init("server.header_timeout", "10", "Seconds a client has to send a complete request head (slow clients are closed)."),
+        .init("server.body_timeout", "10", "Seconds a client has, after the head, to send the whole request body (slow clients are closed)."),
+        .init(
+            "server.max_connections",
+            "1000",
+            "Connections served at once; more get 503 and are closed (lowered to (open-file limit - 64) / 2)."
+        ),
         .init("server.public_directory", "./Public", "Folder with the page templates and static/ files."),
         .init("server.trusted_proxies", nil, "Proxies (CIDRs) whose X-Forwarded-For/-Proto/-Host/-Uri and X-Original-URL are believed.", list: true),
         .init("data.directory", "./data", "Directory for the database, the key file and development mail (created with mode 0700)."),

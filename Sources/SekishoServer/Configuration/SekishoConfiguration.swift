@@ -37,6 +37,10 @@ public struct SekishoConfiguration: Sendable {
         public var publicDirectory: String
         public var idleTimeout: Double
         public var headerTimeout: Double
+        /// Seconds from a request head to the end of its body.
+        public var bodyTimeout: Double
+        /// Connections served at once (before the descriptor limit lowers it).
+        public var maxConnections: Int
         /// Peers whose forwarded headers (client address, original URL) are believed; empty: none.
         public var trustedProxies: [CIDR]
         /// Cookies get `Secure` when the public URL is https.

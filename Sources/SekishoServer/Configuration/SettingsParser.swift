@@ -35,6 +35,8 @@ struct SettingsParser {
                 publicDirectory: try string("server.public_directory"),
                 idleTimeout: try double("server.idle_timeout", in: 1...3600),
                 headerTimeout: try double("server.header_timeout", in: 0.1...600),
+                bodyTimeout: try double("server.body_timeout", in: 0.1...3600),
+                maxConnections: try int("server.max_connections", in: 1...1_000_000),
                 trustedProxies: try optionalList("server.trusted_proxies").map { text throws(ConfigurationError) -> CIDR in
                     guard let range = CIDR(text) else {
                         throw ConfigurationError(

@@ -23,6 +23,8 @@ struct OutboxWorker: Service {
     let pollInterval: Duration
     let metrics: SekishoMetrics
     let logger: Logger
+    /// Opens the sealed bodies of mails that carry a secret.
+    let seal: OutboxSeal
 
     func run() async throws {
         // On graceful shutdown the loop is cancelled between (or during the wait for) batches; a
@@ -64,13 +66,21 @@ struct OutboxWorker: Service {
 
     private func deliver(_ mail: OutboxMail, through transport: any MailTransport, from: MailAddress) async {
         let message: MailMessage
+        let bodies: (text: String, html: String?)
+        do {
+            bodies = try seal.bodies(of: mail)
+        } catch {
+            // Sealed under another key, or altered: no retry can open it.
+            await fail(mail, error: "the sealed mail body does not open (was the key file replaced?): \(error)")
+            return
+        }
         do {
             message = MailMessage(
                 from: from,
                 to: [try MailAddress(address: mail.recipient)],
                 subject: mail.subject,
-                textBody: mail.textBody,
-                htmlBody: mail.htmlBody,
+                textBody: bodies.text,
+                htmlBody: bodies.html,
                 date: clock.now(),
                 messageID: "sekisho-\(mail.id)-\(Int(mail.createdAt.timeIntervalSince1970))@\(Self.domain(of: from.address))",
                 extraHeaders: [MailHeader(name: "Auto-Submitted", value: "auto-generated")]

@@ -15,6 +15,7 @@ public final class SekishoMetrics: Sendable {
     let mailsSent: Counter
     let mailsFailed: Counter
     let mailsWaiting: Gauge
+    let abortedRequestBodies: Counter
 
     public init() {
         let signIns = "sekisho_sign_ins_total"
@@ -30,6 +31,10 @@ public final class SekishoMetrics: Sendable {
         mailsSent = registry.makeCounter(name: mails, labels: [("result", "sent")], help: "Mails the outbox delivered or gave up on.")
         mailsFailed = registry.makeCounter(name: mails, labels: [("result", "failed")], help: "Mails the outbox delivered or gave up on.")
         mailsWaiting = registry.makeGauge(name: "sekisho_mails_waiting", help: "Mails in the outbox not yet delivered.")
+        abortedRequestBodies = registry.makeCounter(
+            name: "sekisho_aborted_request_bodies_total",
+            help: "Requests whose client stopped sending the body (logged at debug level only)."
+        )
     }
 
     /// A request-duration histogram per route, in seconds.

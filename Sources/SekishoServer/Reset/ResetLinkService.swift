@@ -20,6 +20,8 @@ struct ResetLinkService: Sendable {
     let publicURL: URL?
     let allowedHosts: [String]
     let logger: Logger
+    /// The link is a secret: the outbox keeps it sealed, and a redacted copy of the text.
+    let seal: OutboxSeal
 
     enum Request: Equatable {
         case sent
@@ -52,7 +54,12 @@ struct ResetLinkService: Sendable {
         let token = OpaqueToken.generate()
         let link = "\(base)/reset/\(token.value)"
         let expires = now.addingTimeInterval(Self.lifetime)
-        let mail = NewOutboxMail(recipient: user.email, subject: Self.subject, textBody: body(link: link, user: user, expires: expires))
+        let mail = seal.mail(
+            recipient: user.email,
+            subject: Self.subject,
+            text: body(link: link, user: user, expires: expires),
+            redactedText: body(link: "\(base)/reset/…", user: user, expires: expires)
+        )
         let audit = NewAuditEvent(
             kind: AuditKind.resetRequested.rawValue,
             subjectUserID: user.id,

@@ -18,7 +18,7 @@ struct FormData: Sendable {
         guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
             throw HTTPError(.unsupportedMediaType, message: "Forms must be sent as application/x-www-form-urlencoded.")
         }
-        let buffer = try await request.body.collect(upTo: limit)
+        let buffer = try await RequestBodyAborted.collect(request, upTo: limit)
         return try parse(bytes: Array(buffer.readableBytesView))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Logging
 
 /// The embedded default store: one SQLite file in WAL mode, shared safely by several processes.
@@ -25,6 +26,8 @@ public final class SQLiteEngine: SQLEngine {
     public static let dialect = SQLDialect.sqlite
     let pool: DatabasePool
     public let location: String
+    /// The longest a write waits for the write lock, counted from when it was asked for.
+    let busyTimeout: Duration
 
     init(path: String, busyTimeout: TimeInterval) throws {
         var configuration = Configuration()
@@ -40,6 +43,7 @@ public final class SQLiteEngine: SQLEngine {
             throw StoreError.unavailable("cannot open \(path): \(error)")
         }
         location = path
+        self.busyTimeout = .milliseconds(Int64(busyTimeout * 1000))
     }
 
     public func migrate() async throws {
@@ -64,9 +68,33 @@ public final class SQLiteEngine: SQLEngine {
         try mapped { try pool.unsafeRead { db in try SQLiteConnection(db: db).rows(sql).map(decode) } }
     }
 
+    /// Runs `body` in an IMMEDIATE transaction on the single writer connection, waiting at most
+    /// the busy timeout in all, queueing included.
+    ///
+    /// GRDB runs writes one after another on one connection, and SQLite's busy timeout counts
+    /// from each BEGIN: with the lock held by another process, the eighth of eight concurrent
+    /// writes would wait eight timeouts. So each write takes a deadline when it is asked for and
+    /// gives the connection only what is left of it; one whose time ran out in the queue fails
+    /// at once. Every request then gets its 503 after at most about one timeout.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + busyTimeout
+        let busyTimeout = busyTimeout
         do {
-            return try await pool.write { db in try body(SQLiteConnection(db: db)) }
+            return try await pool.writeWithoutTransaction { db -> T in
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else {
+                    throw StoreError.unavailable("database is locked: no write lock within \(busyTimeout) (database.busy_timeout)")
+                }
+                let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+                sqlite3_busy_timeout(db.sqliteConnection, Int32(clamping: max(milliseconds, 1)))
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(SQLiteConnection(db: db))
+                    return .commit
+                }
+                guard let result else { throw StoreError.unavailable("write transaction ended without a result") }
+                return result
+            }
         } catch let error as DatabaseError {
             throw Self.map(error)
         }

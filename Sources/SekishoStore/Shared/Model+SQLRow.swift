@@ -95,6 +95,7 @@ extension OutboxMail {
             subject: try row.string("subject"),
             textBody: try row.string("text_body"),
             htmlBody: try row.optionalString("html_body"),
+            sealedBody: try row.optionalData("sealed_body"),
             createdAt: try row.date("created_at"),
             attempts: try row.int("attempts"),
             nextTryAt: try row.date("next_try_at"),

@@ -70,6 +70,11 @@ extension SQLRow {
         }
     }
 
+    func optionalData(_ column: String) throws -> Data? {
+        if case .null = try value(column) { return nil }
+        return try data(column)
+    }
+
     func data(_ column: String) throws -> Data {
         switch try value(column) {
         case .blob(let data): data

@@ -14,7 +14,12 @@ extension SQLStore: OutboxStore {
             """
         )
         guard let row else { throw StoreError.unreadable("no id returned for a new mail") }
-        return try row.int64("id")
+        let id = try row.int64("id")
+        // The sealed bodies are bound to the row's id, which only exists now.
+        if let secret = mail.secret {
+            try db.execute("UPDATE mail_outbox SET sealed_body = \(try secret.seal(id, mail.recipient)) WHERE id = \(id)")
+        }
+        return id
     }
 
     public func claimDueMails(at now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMail] {
@@ -43,8 +48,9 @@ extension SQLStore: OutboxStore {
         }
     }
 
+    /// The sealed bodies go with the sending: a sent mail keeps no usable secret.
     public func markMailSent(id: Int64, at now: Date) async throws {
-        try await updateMail(id, "sent_at = \(now), claimed_until = NULL, last_error = NULL")
+        try await updateMail(id, "sent_at = \(now), claimed_until = NULL, last_error = NULL, sealed_body = NULL")
     }
 
     public func markMailRetry(id: Int64, error: String, nextTryAt: Date) async throws {
@@ -52,7 +58,7 @@ extension SQLStore: OutboxStore {
     }
 
     public func markMailFailed(id: Int64, error: String, at now: Date) async throws {
-        try await updateMail(id, "failed_at = \(now), last_error = \(error), claimed_until = NULL")
+        try await updateMail(id, "failed_at = \(now), last_error = \(error), claimed_until = NULL, sealed_body = NULL")
     }
 
     private func updateMail(_ id: Int64, _ assignments: SQL) async throws {

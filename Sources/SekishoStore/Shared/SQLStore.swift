@@ -10,6 +10,7 @@ import Foundation
 /// charges) are single conditional statements, never read-then-write in Swift.
 public final class SQLStore<Engine: SQLEngine>: Store, Sendable {
     public let engine: Engine
+    public let writeHealth = WriteHealth()
 
     init(engine: Engine) {
         self.engine = engine
@@ -44,8 +45,17 @@ public final class SQLStore<Engine: SQLEngine>: Store, Sendable {
         try await readOne(sql) { try $0.int("n") } ?? 0
     }
 
+    /// Every change goes through here; whether the database took it is what ``writeHealth``
+    /// tells `/readyz`.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
-        try await engine.write(body)
+        do {
+            let result = try await engine.write(body)
+            writeHealth.succeeded()
+            return result
+        } catch let error as StoreError where error.isUnavailable {
+            writeHealth.failed(error.description)
+            throw error
+        }
     }
 
     /// Writes the mails, audit events and attempt settlement of a change inside the change's

@@ -31,6 +31,10 @@ enum SchemaMigrations {
                 "CREATE INDEX mail_outbox_due ON mail_outbox(next_try_at, id) WHERE sent_at IS NULL AND failed_at IS NULL",
             ]
         },
+        // Mails that carry a secret (reset links) keep it only sealed, and only until sent.
+        Migration(name: "v4-sealed-mail-bodies") { dialect in
+            ["ALTER TABLE mail_outbox ADD COLUMN sealed_body \(SchemaTypes(dialect: dialect).bytes)"]
+        },
     ]
 
     // MARK: - v1 and v2, as each engine ran them
