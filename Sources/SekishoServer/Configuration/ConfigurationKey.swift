@@ -79,8 +79,12 @@ public struct ConfigurationKey: Sendable {
         .init("clock.servers", "pool.ntp.org", "NTP servers (host or host:port).", list: true),
         .init("clock.max_offset", "3", "Largest clock offset in seconds considered fine."),
         .init("clock.timeout", "2", "Seconds to wait for each NTP answer."),
-        .init("clock.on_failure", "warn", "warn: log and serve; refuse: stop start-up when the offset is too large."),
-        .init("clock.require_answer", "false", "With on_failure refuse: also refuse when no server answers."),
+        .init("clock.on_failure", "warn", "warn: log and serve; refuse: stop start-up when the offset is too large or no server answers."),
+        .init(
+            "clock.require_answer",
+            "false",
+            "Obsolete and ignored: refuse also refuses when no server answers (clock.check false skips the check)."
+        ),
         .init("clock.interval", "3600", "Seconds between clock checks while running."),
         .init("metrics.allowed", "127.0.0.0/8,::1", "Addresses (CIDR) that may read /metrics; an empty list allows everyone.", list: true),
         .init("audit.retention_days", "365", "Days audit events are kept."),

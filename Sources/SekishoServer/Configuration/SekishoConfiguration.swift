@@ -106,5 +106,6 @@ public struct SekishoConfiguration: Sendable {
         public var onFailure: OnFailure
         public var requireAnswer: Bool
         public var interval: Double
+        /// Obsolete: `refuse` now also refuses when no server answers. Still read so that existing files keep loading.
     }
 }
