@@ -69,7 +69,8 @@ struct AdminService: Sendable {
                 password: password,
                 twoFactorEnabled: twoFactorEnabled,
                 actorUserID: actor?.user.id,
-                clientAddress: actor?.clientAddress
+                // Like every other console action: the audit log says where it came from.
+                clientAddress: actor?.clientAddress ?? "console"
             )
         } catch let refusal as UserService.Refusal {
             throw Refusal.invalid(refusal.description)
