@@ -16,6 +16,7 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
         throw StartupError("cannot use the database \(store.location): \(error)", exitCode: 1)
     }
     logger.info("database ready", metadata: ["database": "\(store.location)"])
+    try await UserNameMigration.run(store: store, clock: dependencies.clock, logger: logger)
     let services = try await Services.build(dependencies, logger: logger)
     let router = buildRouter(services)
     let headerTimeout = TimeAmount.milliseconds(Int64(configuration.server.headerTimeout * 1000))

@@ -46,6 +46,9 @@ public protocol UserStore: Sendable {
         async throws -> Bool
     /// Deletes the user with everything that belongs to them; refuses the last administrator.
     func deleteUser(userID: Int64, at now: Date, effects: SideEffects) async throws -> Bool
+    /// Changes a user ID (moving stored names to the form they are now compared in); throws
+    /// ``StoreError/duplicate(_:)`` when another user has it, ``StoreError/notFound(_:)`` when the user is gone.
+    func renameUser(userID: Int64, to username: String, at now: Date, effects: SideEffects) async throws
 }
 
 public protocol SecondFactorStore: Sendable {

@@ -39,6 +39,29 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func renamingAUserKeepsTheRowAndRefusesATakenName(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let fullwidth = try await makeUser(store, "ａｌｉｃｅ")
+            _ = try await makeUser(store, "bob")
+            let later = epoch.addingTimeInterval(10)
+            let audit = NewAuditEvent(kind: "user_renamed", subjectUserID: fullwidth.id, username: "alice", detail: "ａｌｉｃｅ → alice")
+            try await store.renameUser(userID: fullwidth.id, to: "alice", at: later, effects: SideEffects(audit: [audit]))
+            let renamed = try #require(try await store.user(username: "alice"))
+            #expect(renamed.id == fullwidth.id)
+            #expect(renamed.updatedAt == later)
+            #expect(try await store.user(username: "ａｌｉｃｅ") == nil)
+            #expect(try await store.auditEvents(userID: fullwidth.id, kind: "user_renamed", limit: 10, offset: 0).count == 1)
+            await #expect(throws: StoreError.duplicate("user bob")) {
+                try await store.renameUser(userID: fullwidth.id, to: "bob", at: later, effects: .none)
+            }
+            await #expect(throws: StoreError.notFound("user 999")) {
+                try await store.renameUser(userID: 999, to: "carol", at: later, effects: .none)
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func replayGuardAcceptsOnlyGreaterSteps(kind: StoreKind) async throws {
         try await withDatabase(kind) { database in
             let store = try await database.open()

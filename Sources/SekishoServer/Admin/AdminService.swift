@@ -33,6 +33,8 @@ struct AdminService: Sendable {
         case recentPasswordNeeded
         case wrongPassword
         case invalid(String)
+        /// The user ID breaks a rule of ``UserName``; pages say which in the reader's language.
+        case invalidUserID(UserName.Refusal)
         case notFound
     }
 
@@ -73,6 +75,7 @@ struct AdminService: Sendable {
                 clientAddress: actor?.clientAddress ?? "console"
             )
         } catch let refusal as UserService.Refusal {
+            if let userID = refusal.userID { throw Refusal.invalidUserID(userID) }
             throw Refusal.invalid(refusal.description)
         }
     }

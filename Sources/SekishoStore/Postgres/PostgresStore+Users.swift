@@ -71,6 +71,19 @@ extension PostgresStore: UserStore {
         )
     }
 
+    public func renameUser(userID: Int64, to username: String, at now: Date, effects: SideEffects) async throws {
+        do {
+            try await updateUser(
+                userID,
+                #"UPDATE "user" SET username = \#(username), updated_at = \#(now.timeIntervalSince1970) WHERE id = \#(userID) RETURNING id"#,
+                at: now,
+                effects: effects
+            )
+        } catch let error as StoreError where error.isDuplicate {
+            throw StoreError.duplicate("user \(username)")
+        }
+    }
+
     /// Runs `update` (which must return the row it changed) with the effects, or throws notFound.
     private func updateUser(_ id: Int64, _ update: PostgresQuery, at now: Date, effects: SideEffects) async throws {
         try await transaction { connection in

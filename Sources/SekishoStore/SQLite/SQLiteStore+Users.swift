@@ -64,6 +64,14 @@ extension SQLiteStore: UserStore {
         try await updateUser(userID, set: "last_sign_in_at = ?", [now.timeIntervalSince1970], at: now, effects: effects)
     }
 
+    public func renameUser(userID: Int64, to username: String, at now: Date, effects: SideEffects) async throws {
+        do {
+            try await updateUser(userID, set: "username = ?", [username], at: now, effects: effects)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw StoreError.duplicate("user \(username)")
+        }
+    }
+
     private func updateUser(_ id: Int64, set assignment: String, _ values: StatementArguments, at now: Date, effects: SideEffects) async throws {
         try await write { db in
             try db.execute(
