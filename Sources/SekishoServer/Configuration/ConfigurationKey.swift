@@ -33,6 +33,7 @@ public struct ConfigurationKey: Sendable {
         .init("server.header_timeout", "10", "Seconds a client has to send a complete request head (slow clients are closed)."),
         .init("server.public_directory", "./Public", "Folder with the page templates and static/ files."),
         .init("server.trusted_proxies", nil, "Proxies (CIDRs) whose X-Forwarded-For/-Proto/-Host/-Uri and X-Original-URL are believed.", list: true),
+        .init("server.time_zone", nil, "Time zone of the times on the admin pages (IANA name, e.g. Asia/Tokyo); default: the system's."),
         .init("data.directory", "./data", "Directory for the database, the key file and development mail (created with mode 0700)."),
         .init("database.busy_timeout", "5", "Seconds to wait for another process's write lock before answering 503."),
         .init("database.path", nil, "SQLite database file (default: <data.directory>/sekisho.sqlite)."),
