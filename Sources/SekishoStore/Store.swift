@@ -127,6 +127,10 @@ public protocol OutboxStore: Sendable {
 public protocol AuditStore: Sendable {
     func appendAudit(_ event: NewAuditEvent, at now: Date) async throws
     func auditEvents(userID: Int64?, kind: String?, limit: Int, offset: Int) async throws -> [AuditEvent]
+    /// How many events of each of `kinds` fell into each `bucket`-long interval from `start` (included) to `end`
+    /// (excluded), for the charts of `/admin/system`; intervals without events are left out. One `GROUP BY` over the
+    /// `at` index, however many events there are.
+    func auditCounts(kinds: [String], from start: Date, to end: Date, bucket: TimeInterval) async throws -> [AuditCount]
 }
 
 public protocol SettingStore: Sendable {

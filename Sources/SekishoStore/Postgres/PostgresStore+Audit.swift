@@ -17,4 +17,18 @@ extension PostgresStore: AuditStore {
             """
         ).map(AuditEvent.init)
     }
+
+    public func auditCounts(kinds: [String], from start: Date, to end: Date, bucket: TimeInterval) async throws -> [AuditCount] {
+        guard !kinds.isEmpty, bucket > 0 else { return [] }
+        let from = start.timeIntervalSince1970
+        return try await query(
+            """
+            SELECT kind, floor((at - \(from)) / \(bucket))::bigint AS bucket, COUNT(*) AS n FROM audit_event
+            WHERE at >= \(from) AND at < \(end.timeIntervalSince1970) AND kind = ANY(\(kinds)::text[])
+            GROUP BY kind, bucket ORDER BY bucket, kind
+            """
+        ).map { row in
+            AuditCount(kind: try row("kind"), bucket: Int(try row("bucket", as: Int64.self)), count: Int(try row("n", as: Int64.self)))
+        }
+    }
 }

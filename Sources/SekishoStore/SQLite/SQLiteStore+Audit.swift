@@ -18,4 +18,22 @@ extension SQLiteStore: AuditStore {
             return try request.limit(limit, offset: offset).fetchAll(db)
         }
     }
+
+    public func auditCounts(kinds: [String], from start: Date, to end: Date, bucket: TimeInterval) async throws -> [AuditCount] {
+        guard !kinds.isEmpty, bucket > 0 else { return [] }
+        return try await read { db in
+            let from = start.timeIntervalSince1970
+            let placeholders = Array(repeating: "?", count: kinds.count).joined(separator: ", ")
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT kind, CAST((at - ?) / ? AS INTEGER) AS bucket, COUNT(*) AS n FROM audit_event
+                    WHERE at >= ? AND at < ? AND kind IN (\(placeholders))
+                    GROUP BY kind, bucket ORDER BY bucket, kind
+                    """,
+                arguments: StatementArguments([from, bucket, from, end.timeIntervalSince1970] + kinds.map { $0 as any DatabaseValueConvertible })
+            )
+            return rows.map { AuditCount(kind: $0["kind"], bucket: $0["bucket"], count: $0["n"]) }
+        }
+    }
 }
