@@ -51,7 +51,7 @@ struct ActivityChart: Sendable {
     func svg(title: String, seriesLabels: [String], hourLabel: (Date) -> String) -> String {
         let width = 480.0
         let height = 150.0
-        let left = 28.0
+        let left = 34.0
         let bottom = 20.0
         let plotHeight = height - bottom - 8
         let slot = (width - left) / Double(Self.hours)
@@ -61,7 +61,7 @@ struct ActivityChart: Sendable {
         svg += #"xmlns="http://www.w3.org/2000/svg"><title id="activity-title">\#(Self.escape(title))</title>"#
         let baseline = height - bottom
         svg += #"<line class="axis" x1="\#(left)" y1="\#(baseline)" x2="\#(width)" y2="\#(baseline)"/>"#
-        svg += #"<text class="tick" x="\#(left - 4)" y="14" text-anchor="end">\#(maximum)</text>"#
+        svg += #"<text class="tick" x="\#(left - 4)" y="16" text-anchor="end">\#(maximum)</text>"#
         svg += #"<text class="tick" x="\#(left - 4)" y="\#(baseline)" text-anchor="end">0</text>"#
         for hour in 0..<Self.hours {
             let x = left + Double(hour) * slot + 1

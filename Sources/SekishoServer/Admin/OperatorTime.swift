@@ -35,7 +35,8 @@ struct OperatorTime: Sendable {
         let seconds = zone.secondsFromGMT(for: date)
         let sign = seconds < 0 ? "-" : "+"
         let offset = String(format: "UTC%@%02d:%02d", sign, abs(seconds) / 3600, abs(seconds) % 3600 / 60)
-        return zone.identifier == "GMT" || zone.identifier == "UTC" ? "UTC" : "\(zone.identifier), \(offset)"
+        return ["GMT", "UTC", "Etc/UTC", "Etc/GMT", "Etc/Universal", "Universal", "Zulu"].contains(zone.identifier)
+            ? "UTC" : "\(zone.identifier), \(offset)"
     }
 
     /// The hour of `date` in the zone (0...23), for the charts.
