@@ -18,8 +18,14 @@ COPY Package.swift Package.resolved ./
 RUN swift package resolve
 COPY Sources ./Sources
 # The Swift runtime is linked in: the runtime image needs no Swift toolchain.
+# The image ships the binary stripped of debug sections and symbol tables (most of its size); the
+# debug information stays in this stage as /out/sekisho.debug, linked by --add-gnu-debuglink, for
+# `docker cp` and gdb/lldb or symbolicating a crash report when needed.
 RUN swift build -c release --product sekisho --static-swift-stdlib \
-    && install -D "$(swift build -c release --show-bin-path)/sekisho" /out/sekisho
+    && install -D "$(swift build -c release --show-bin-path)/sekisho" /out/sekisho \
+    && objcopy --only-keep-debug /out/sekisho /out/sekisho.debug \
+    && strip --strip-all /out/sekisho \
+    && objcopy --add-gnu-debuglink=/out/sekisho.debug /out/sekisho
 
 # ---- run -----------------------------------------------------------------------------------
 FROM debian:bookworm-slim

@@ -16,6 +16,7 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
         throw StartupError("cannot use the database \(store.location): \(error)", exitCode: 1)
     }
     logger.info("database ready", metadata: ["database": "\(store.location)"])
+    try await UserNameMigration.run(store: store, clock: dependencies.clock, logger: logger)
     let services = try await Services.build(dependencies, logger: logger)
     let router = buildRouter(services)
     let headerTimeout = TimeAmount.milliseconds(Int64(configuration.server.headerTimeout * 1000))
@@ -46,6 +47,16 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
         configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "Sekisho"),
         logger: logger
     )
+    if configuration.clock.check {
+        // S11: before any request, and before a setup link is made and printed, compare our clock with NTP;
+        // `refuse` ends start-up here (exit 3), so a refused start leaves no usable link behind.
+        let check = ClockCheck(
+            settings: ClockCheckSettings(configuration.clock, totpPeriod: Double(configuration.totp.period)),
+            logger: Logger(label: "sekisho.clock")
+        )
+        try await check.runAtStartup(recordingIn: dependencies.clockStatus)
+        app.addServices(ClockCheckService(check: check, status: dependencies.clockStatus))
+    }
     if configuration.mail.transport == .file, try await services.mailSettings.smtpSettings() == nil {
         logger.notice("mail goes to .eml files in \(configuration.mail.directory) (development transport); configure SMTP for real delivery")
     }
@@ -69,15 +80,6 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
             logger: logger
         )
     )
-    if configuration.clock.check {
-        // S11: before any request, compare our clock with NTP; `refuse` ends start-up here (exit 3).
-        let check = ClockCheck(
-            settings: ClockCheckSettings(configuration.clock, totpPeriod: Double(configuration.totp.period)),
-            logger: Logger(label: "sekisho.clock")
-        )
-        try await check.runAtStartup(recordingIn: dependencies.clockStatus)
-        app.addServices(ClockCheckService(check: check, status: dependencies.clockStatus))
-    }
     return app
 }
 

@@ -25,7 +25,7 @@ public struct Dependencies: Sendable {
         self.hasher = hasher
         let metrics = SekishoMetrics()
         self.metrics = metrics
-        clockStatus = ClockStatus(metricsFactory: PrometheusMetricsFactory(registry: metrics.registry))
+        clockStatus = ClockStatus(registry: metrics.registry)
     }
 
     /// Opens the data directory, key and database named by the configuration.

@@ -137,4 +137,6 @@ struct Services: Sendable {
 
     var store: any Store { dependencies.store }
     var clock: any WallClock { dependencies.clock }
+    /// Times on the admin pages, in `server.time_zone`.
+    var operatorTime: OperatorTime { OperatorTime(zone: dependencies.configuration.server.timeZone) }
 }

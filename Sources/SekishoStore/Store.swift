@@ -49,6 +49,9 @@ public protocol UserStore: Sendable {
         async throws -> Bool
     /// Deletes the user with everything that belongs to them; refuses the last administrator.
     func deleteUser(userID: Int64, at now: Date, effects: SideEffects) async throws -> Bool
+    /// Changes a user ID (moving stored names to the form they are now compared in); throws
+    /// ``StoreError/duplicate(_:)`` when another user has it, ``StoreError/notFound(_:)`` when the user is gone.
+    func renameUser(userID: Int64, to username: String, at now: Date, effects: SideEffects) async throws
 }
 
 public protocol SecondFactorStore: Sendable {
@@ -155,6 +158,10 @@ public protocol OutboxStore: Sendable {
 public protocol AuditStore: Sendable {
     func appendAudit(_ event: NewAuditEvent, at now: Date) async throws
     func auditEvents(userID: Int64?, kind: String?, limit: Int, offset: Int) async throws -> [AuditEvent]
+    /// How many events of each of `kinds` fell into each `bucket`-long interval from `start` (included) to `end`
+    /// (excluded), for the charts of `/admin/system`; intervals without events are left out. One `GROUP BY` over the
+    /// `at` index, however many events there are.
+    func auditCounts(kinds: [String], from start: Date, to end: Date, bucket: TimeInterval) async throws -> [AuditCount]
 }
 
 public protocol SettingStore: Sendable {

@@ -15,7 +15,7 @@ import Testing
         try await Chrony.withServer { chrony in
             let logs = LogCapture()
             let check = ClockCheck(
-                settings: .init(servers: [chrony.address], timeout: 5, onFailure: .refuse, requireAnswer: true),
+                settings: .init(servers: [chrony.address], timeout: 5, onFailure: .refuse),
                 logger: logs.logger()
             )
             let result = await check.run()
@@ -78,7 +78,6 @@ import Testing
             #expect(check.startupDecision(result) == .refuse(refusal))
             var warn = check.settings
             warn.onFailure = .warn
-            warn.requireAnswer = true
             #expect(ClockCheck(settings: warn, logger: logs.logger()).startupDecision(result) == .proceed)
         }
     }
@@ -150,18 +149,18 @@ import Testing
             #expect(!logs.text.contains("in sync"), "\(logs.text)")
             #expect(silent.requests.count == 1)
 
-            // `refuse` alone does not stop start-up for want of an answer; with `require_answer` it does.
-            #expect(check.startupDecision(result) == .proceed)
-            var strict = settings
-            strict.requireAnswer = true
+            // Refuse means refuse: no answer at all stops start-up too, and the message names the way out for
+            // machines without NTP (issue 18, item 11).
             let refusal = StartupError(
                 "refusing to start: the clock offset could not be determined (ntp example: \(invalid); \(silent.address): \(timeout)); "
-                    + "make sure a server in clock.servers is reachable and \(Self.advice), or set clock.require_answer: false",
+                    + "make sure a server in clock.servers is reachable and \(Self.advice), or set clock.on_failure: warn; "
+                    + "a machine that can reach no NTP server (air-gapped) starts without the check with clock.check: false",
                 exitCode: 3
             )
-            #expect(ClockCheck(settings: strict, logger: logs.logger()).startupDecision(result) == .refuse(refusal))
-            strict.onFailure = .warn
-            #expect(ClockCheck(settings: strict, logger: logs.logger()).startupDecision(result) == .proceed)
+            #expect(check.startupDecision(result) == .refuse(refusal))
+            var warn = settings
+            warn.onFailure = .warn
+            #expect(ClockCheck(settings: warn, logger: logs.logger()).startupDecision(result) == .proceed)
         }
     }
 
@@ -256,6 +255,7 @@ import Testing
                 "clock.max_offset": "1.5",
                 "clock.timeout": "0.5",
                 "clock.on_failure": "refuse",
+                // Obsolete, still accepted.
                 "clock.require_answer": "true",
                 "clock.interval": "600",
             ]
@@ -267,7 +267,6 @@ import Testing
                     maxOffset: 1.5,
                     timeout: 0.5,
                     onFailure: .refuse,
-                    requireAnswer: true,
                     interval: 600,
                     totpPeriod: 30
                 )

@@ -61,6 +61,24 @@ import Testing
             #expect(run.standardError.contains(" s (limit 3 s"), "\(run)")
             #expect(run.standardError.contains("enable NTP time synchronisation (e.g. systemd-timesyncd or chrony)"), "\(run)")
             #expect(responder.requests.count == 1)
+            // The check runs before the first-administrator link is made: a refused start prints none.
+            #expect(!run.standardOutput.contains("/setup/"), "\(run)")
+            #expect(!run.standardOutput.contains("No users yet"), "\(run)")
+        }
+    }
+
+    /// `refuse` with no answer at all refuses too, before any setup link, and names `clock.check: false` (issue 18, item 11).
+    @Test func serveRefusesWithExitStatus3WhenNoServerAnswers() async throws {
+        try await FakeSNTPResponder.withResponder(.silent) { silent in
+            let port = try await freeTCPPort()
+            var arguments = SekishoRun.serve(port: port, ntp: silent.address, onFailure: "refuse")
+            arguments += ["--set", "clock.timeout=0.2"]
+            let run = try await SekishoRun.start(arguments).finish(within: .seconds(30))
+            #expect(run.status == 3, "\(run)")
+            #expect(run.standardError.contains("refusing to start: the clock offset could not be determined"), "\(run)")
+            #expect(run.standardError.contains("starts without the check with clock.check: false"), "\(run)")
+            #expect(!run.standardOutput.contains("/setup/"), "\(run)")
+            #expect(!run.standardOutput.contains("No users yet"), "\(run)")
         }
     }
 

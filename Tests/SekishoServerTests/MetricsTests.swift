@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SNTPClient
 import SekishoServer
 import Testing
 
@@ -38,6 +39,33 @@ import Testing
         }
     }
 
+    /// Every series on `/metrics`, the clock gauges included, passes Prometheus's own linter (issue 18, item 12).
+    @Test func promtoolAcceptsTheLiveOutput() async throws {
+        let environment = try await TestEnvironment()
+        defer { environment.remove() }
+        try await environment.createUser()
+        let measurement = SNTPMeasurement(server: "ntp", offset: 0.25, delay: 0.01, stratum: 2, referenceID: "x", serverTime: 0)
+        environment.dependencies.clockStatus.record(
+            ClockCheckResult(checkedAt: TestEnvironment.start, best: measurement, failures: [], maxOffset: 3)
+        )
+        try await environment.application().test(.live) { client in
+            var browser = Browser(client)
+            _ = try await environment.signInAndEnroll(&browser)
+            try await browser.post("/logout", [])
+            try await browser.post("/login", [("username", "alice"), ("password", "wrong")])
+
+            let text = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).text
+            for name in [ClockStatus.offsetGaugeLabel, ClockStatus.successGaugeLabel] {
+                #expect(text.contains("# HELP \(name) "), "\(text)")
+                #expect(text.contains("# TYPE \(name) gauge"), "\(text)")
+            }
+            #expect(value(ClockStatus.offsetGaugeLabel, in: text) == 0.25)
+            let promtool = try Promtool.checkMetrics(text)
+            #expect(promtool.status == 0, "promtool check metrics:\n\(promtool.output)\n\(text)")
+            #expect(promtool.output.isEmpty, "promtool check metrics:\n\(promtool.output)")
+        }
+    }
+
     @Test func metricsAreLimitedToTheAllowedAddresses() async throws {
         let environment = try await TestEnvironment(overrides: ["metrics.allowed": "10.0.0.0/8"])
         defer { environment.remove() }
@@ -45,5 +73,32 @@ import Testing
             let response = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil)
             #expect(response.status == .forbidden)
         }
+    }
+}
+
+/// `promtool check metrics` (Debian's `prometheus` package) on a scrape.
+enum Promtool {
+    static let path = "/usr/bin/promtool"
+
+    /// Feeds `text` to `promtool check metrics` and returns its exit status and everything it printed.
+    static func checkMetrics(_ text: String) throws -> (status: Int32, output: String) {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw BrowserError("\(path) is missing: run scripts/install-deps.sh test (Debian package prometheus)")
+        }
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-metrics-\(UUID().uuidString).txt")
+        try Data(text.utf8).write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["check", "metrics"]
+        process.standardInput = try FileHandle(forReadingFrom: input)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        // promtool's report is a few lines: the pipe cannot fill before it exits.
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

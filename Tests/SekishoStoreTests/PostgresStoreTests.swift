@@ -121,5 +121,10 @@ import Testing
         #expect(error.isUnavailable)
         #expect(error.description.contains("cannot reach postgres://u@127.0.0.1:\(port)/db"), "\(error)")
         #expect(error.description.lowercased().contains("refused"), "\(error)")
+        // In words, with host and port: no SwiftNIO type names or errno numbers (issue 18, item 13).
+        #expect(error.description.contains("(host 127.0.0.1, port \(port)): connection refused"), "\(error)")
+        #expect(!error.description.contains("SingleConnectionFailure"), "\(error)")
+        #expect(!error.description.contains("NIOConnectionError"), "\(error)")
+        #expect(!error.description.contains("errno"), "\(error)")
     }
 }

@@ -40,6 +40,59 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func renamingAUserKeepsTheRowAndRefusesATakenName(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let fullwidth = try await makeUser(store, "ａｌｉｃｅ")
+            _ = try await makeUser(store, "bob")
+            let later = epoch.addingTimeInterval(10)
+            let audit = NewAuditEvent(kind: "user_renamed", subjectUserID: fullwidth.id, username: "alice", detail: "ａｌｉｃｅ → alice")
+            try await store.renameUser(userID: fullwidth.id, to: "alice", at: later, effects: SideEffects(audit: [audit]))
+            let renamed = try #require(try await store.user(username: "alice"))
+            #expect(renamed.id == fullwidth.id)
+            #expect(renamed.updatedAt == later)
+            #expect(try await store.user(username: "ａｌｉｃｅ") == nil)
+            #expect(try await store.auditEvents(userID: fullwidth.id, kind: "user_renamed", limit: 10, offset: 0).count == 1)
+            await #expect(throws: StoreError.duplicate("user bob")) {
+                try await store.renameUser(userID: fullwidth.id, to: "bob", at: later, effects: .none)
+            }
+            await #expect(throws: StoreError.notFound("user 999")) {
+                try await store.renameUser(userID: 999, to: "carol", at: later, effects: .none)
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func auditCountsGroupEventsByKindAndInterval(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let start = epoch
+            // Offsets in seconds from `start`: two sign-ins in the first hour, one at the very start of the third,
+            // failures in the second; events before the start, at the end, or of another kind do not count.
+            let events: [(String, TimeInterval)] = [
+                ("sign_in", 0), ("sign_in", 3599), ("sign_in", 7200), ("sign_in_failed", 3600), ("sign_in_failed", 5000),
+                ("lockout", 5001), ("sign_in", -1), ("sign_in", 3 * 3600), ("user_created", 10),
+            ]
+            for (kind, offset) in events {
+                try await store.appendAudit(NewAuditEvent(kind: kind), at: start.addingTimeInterval(offset))
+            }
+            let counts = try await store.auditCounts(
+                kinds: ["sign_in", "sign_in_failed", "lockout"],
+                from: start,
+                to: start.addingTimeInterval(3 * 3600),
+                bucket: 3600
+            )
+            #expect(
+                counts == [
+                    AuditCount(kind: "sign_in", bucket: 0, count: 2), AuditCount(kind: "lockout", bucket: 1, count: 1),
+                    AuditCount(kind: "sign_in_failed", bucket: 1, count: 2), AuditCount(kind: "sign_in", bucket: 2, count: 1),
+                ]
+            )
+            #expect(try await store.auditCounts(kinds: [], from: start, to: start.addingTimeInterval(3600), bucket: 3600).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func replayGuardAcceptsOnlyGreaterSteps(kind: StoreKind) async throws {
         try await withDatabase(kind) { database in
             let store = try await database.open()

@@ -31,14 +31,24 @@ struct AdminAuditRoutes {
         for id in Set(events.compactMap(\.actorUserID)) {
             actorNames[id] = try await store.user(id: id)?.username ?? "#\(id)"
         }
+        let localizer = services.renderer.localizer
+        let language = context.web.language
+        let time = services.operatorTime
         let query = "&user=\(username.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&kind=\(kind)"
         var values: [String: Any] = [
             "user": username,
-            "kinds": AuditKind.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == kind] },
+            // The raw kind stays in the filter's values (and so in links and bookmarks); people read words.
+            "kinds": AuditKind.allCases.map {
+                ["name": $0.rawValue, "label": Self.label(of: $0.rawValue, localizer, language), "selected": $0.rawValue == kind]
+            },
+            "zone": time.zoneName(at: services.clock.now()),
             "events": events.prefix(Self.pageSize).map { event in
                 [
-                    "at": NoticeMails.timestamp(event.at), "kind": event.kind, "username": event.username ?? "",
-                    "actor": event.actorUserID.map { actorNames[$0] ?? "#\($0)" } ?? "", "address": event.clientAddress ?? "", "detail": event.detail,
+                    "at": time.text(event.at), "kind": event.kind, "kindLabel": Self.label(of: event.kind, localizer, language),
+                    "username": event.username ?? "",
+                    // Console actions have no acting account: say so, as the address column does.
+                    "actor": event.actorUserID.map { actorNames[$0] ?? "#\($0)" } ?? (event.clientAddress == "console" ? "console" : ""),
+                    "address": event.clientAddress ?? "", "detail": event.detail,
                 ]
             },
         ]
@@ -46,5 +56,13 @@ struct AdminAuditRoutes {
         if page > 1 { values["previous"] = "/admin/audit?page=\(page - 1)\(query)" }
         if events.count > Self.pageSize { values["next"] = "/admin/audit?page=\(page + 1)\(query)" }
         return services.renderer.render(Page("admin-audit", title: "admin.audit_title", values: values), web: context.web, path: "/admin/audit")
+    }
+
+    /// The words for an event kind (`audit.kind.<kind>`); a kind without a translation (from a newer or older
+    /// version) is shown as it is stored.
+    static func label(of kind: String, _ localizer: Localizer, _ language: Language) -> String {
+        let key = "audit.kind.\(kind)"
+        let text = localizer.text(key, language)
+        return text == key ? kind : text
     }
 }

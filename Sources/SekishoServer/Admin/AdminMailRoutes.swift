@@ -33,8 +33,11 @@ struct AdminMailRoutes {
         let senderAddress = form["sender_address"].flatMap { $0.isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
         let senderName = form["sender_name"].flatMap { $0.isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
         // Header values: the mail library refuses line breaks too, but such settings are not even stored.
-        guard senderAddress.map({ (try? MailAddress(address: $0)) != nil }) ?? true, !(senderName ?? "").contains(where: \.isNewline) else {
+        guard senderAddress.map({ (try? MailAddress(address: $0)) != nil }) ?? true else {
             return try await page(context: context, message: (.error, "admin.mail_bad_sender"))
+        }
+        guard !(senderName ?? "").contains(where: { $0.isNewline }), !UserService.containsControlCharacters(senderName ?? "") else {
+            return try await page(context: context, message: (.error, "admin.mail_bad_sender_name"))
         }
         var settings = SMTPSettings(
             host: host,

@@ -33,6 +33,8 @@ struct AdminService: Sendable {
         case recentPasswordNeeded
         case wrongPassword
         case invalid(String)
+        /// The user ID breaks a rule of ``UserName``; pages say which in the reader's language.
+        case invalidUserID(UserName.Refusal)
         case notFound
     }
 
@@ -69,9 +71,11 @@ struct AdminService: Sendable {
                 password: password,
                 twoFactorEnabled: twoFactorEnabled,
                 actorUserID: actor?.user.id,
-                clientAddress: actor?.clientAddress
+                // Like every other console action: the audit log says where it came from.
+                clientAddress: actor?.clientAddress ?? "console"
             )
         } catch let refusal as UserService.Refusal {
+            if let userID = refusal.userID { throw Refusal.invalidUserID(userID) }
             throw Refusal.invalid(refusal.description)
         }
     }

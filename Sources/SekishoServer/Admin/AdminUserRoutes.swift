@@ -67,7 +67,7 @@ struct AdminUserRoutes {
                 "username": form["username"] ?? "", "displayName": form["display_name"] ?? "", "email": form["email"] ?? "",
                 "role_admin": form["role"] == "admin", "role_user": form["role"] != "admin", "twoFactor": form["two_factor"] != nil,
             ]
-            return try await newPage(context: context, values: values, error: refusal.messageKey)
+            return try await newPage(context: context, values: values, error: refusal.text(services.renderer.localizer, context.web.language))
         }
     }
 

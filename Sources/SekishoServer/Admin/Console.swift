@@ -19,6 +19,7 @@ public struct Console: Sendable {
 
     public init(_ dependencies: Dependencies, logger: Logger) async throws {
         try await dependencies.store.migrate()
+        try await UserNameMigration.run(store: dependencies.store, clock: dependencies.clock, logger: logger)
         let box = dependencies.secretBox
         let localizer = try Localizer(directory: "\(dependencies.configuration.server.publicDirectory)/locales")
         let notices = NoticeMails(localizer: localizer, clock: dependencies.clock)
@@ -150,6 +151,7 @@ public struct Console: Sendable {
         case .lastAdministrator: "refused: this is the last administrator"
         case .recentPasswordNeeded, .wrongPassword: "refused: password confirmation failed"
         case .invalid(let text): text
+        case .invalidUserID(let refusal): refusal.description
         case .notFound: "no such user"
         }
     }

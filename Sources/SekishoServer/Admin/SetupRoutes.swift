@@ -36,7 +36,12 @@ struct SetupRoutes {
                 "username": form["username"] ?? "", "displayName": form["display_name"] ?? "", "email": form["email"] ?? "",
                 "twoFactor": form["two_factor"] != nil,
             ]
-            return try await page(token: token, context: context, values: values, error: refusal.messageKey)
+            return try await page(
+                token: token,
+                context: context,
+                values: values,
+                error: refusal.text(services.renderer.localizer, context.web.language)
+            )
         }
     }
 

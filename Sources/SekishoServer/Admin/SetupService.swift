@@ -41,8 +41,10 @@ struct SetupService: Sendable {
     ) async throws -> User? {
         guard OpaqueToken.isWellFormed(token) else { return nil }
         let name = UserName.normalize(username)
-        guard UserName.isValid(name) else {
-            throw AdminService.Refusal.invalid("user ID must be 1 to \(UserName.maximumLength) letters, digits or . _ - @")
+        do {
+            try UserName.check(name)
+        } catch {
+            throw AdminService.Refusal.invalidUserID(error)
         }
         guard UserService.isPlausibleAddress(email) else { throw AdminService.Refusal.invalid("'\(email)' is not a mail address") }
         guard password == confirmation else { throw AdminService.Refusal.invalid("the two passwords differ") }

@@ -72,8 +72,10 @@ public struct ClockCheck: Sendable {
         )
     }
 
-    /// Whether start-up may go on: with `on_failure: refuse` an offset beyond the limit stops it, and so does having
-    /// no answer if `require_answer` is set; with `warn` it always goes on.
+    /// Whether start-up may go on: with `on_failure: refuse` an offset beyond the limit stops it, and so does having no
+    /// answer at all (an unknown clock is not a good clock); with `warn` it always goes on.
+    ///
+    /// Machines that can reach no NTP server start with `clock.check: false`, which the refusal names.
     public func startupDecision(_ result: ClockCheckResult) -> ClockStartupDecision {
         guard self.settings.onFailure == .refuse else { return .proceed }
         let advice = "enable NTP time synchronisation (e.g. systemd-timesyncd or chrony)"
@@ -90,11 +92,11 @@ public struct ClockCheck: Sendable {
                 )
             )
         case .noAnswer:
-            guard self.settings.requireAnswer else { return .proceed }
             return .refuse(
                 StartupError(
                     "refusing to start: the clock offset could not be determined (\(result.failureList)); "
-                        + "make sure a server in clock.servers is reachable and \(advice), or set clock.require_answer: false",
+                        + "make sure a server in clock.servers is reachable and \(advice), or set clock.on_failure: warn; "
+                        + "a machine that can reach no NTP server (air-gapped) starts without the check with clock.check: false",
                     exitCode: Self.refusalExitCode
                 )
             )

@@ -8,7 +8,6 @@ extension ClockCheckSettings {
             maxOffset: settings.maxOffset,
             timeout: settings.timeout,
             onFailure: Self.onFailure(settings.onFailure),
-            requireAnswer: settings.requireAnswer,
             interval: settings.interval,
             totpPeriod: totpPeriod
         )

@@ -2,11 +2,11 @@ import SNTPClient
 
 /// What the clock check asks of NTP and how it judges the answer (configuration keys `clock.*`).
 public struct ClockCheckSettings: Sendable, Equatable {
-    /// What start-up does when the clock is off (or, with ``requireAnswer``, when nobody answers).
+    /// What start-up does when the clock is off or nobody answers.
     public enum OnFailure: String, Sendable, Equatable {
         /// Log a warning and serve anyway.
         case warn
-        /// Stop start-up with exit status 3.
+        /// Stop start-up with exit status 3, also when no server answers.
         case refuse
     }
 
@@ -17,8 +17,6 @@ public struct ClockCheckSettings: Sendable, Equatable {
     /// Seconds to wait for each server.
     public var timeout: Double
     public var onFailure: OnFailure
-    /// With ``OnFailure/refuse``: also refuse to start when no server gives a usable answer.
-    public var requireAnswer: Bool
     /// Seconds between re-checks while the server runs.
     public var interval: Double
     /// The TOTP step; an offset beyond it makes most users' codes fail even with a tolerance window.
@@ -30,7 +28,6 @@ public struct ClockCheckSettings: Sendable, Equatable {
         maxOffset: Double = 3,
         timeout: Double = 2,
         onFailure: OnFailure = .warn,
-        requireAnswer: Bool = false,
         interval: Double = 3600,
         totpPeriod: Double = 30
     ) {
@@ -38,7 +35,6 @@ public struct ClockCheckSettings: Sendable, Equatable {
         self.maxOffset = maxOffset
         self.timeout = timeout
         self.onFailure = onFailure
-        self.requireAnswer = requireAnswer
         self.interval = interval
         self.totpPeriod = totpPeriod
     }

@@ -39,6 +39,7 @@ public struct ConfigurationKey: Sendable {
         ),
         .init("server.public_directory", "./Public", "Folder with the page templates and static/ files."),
         .init("server.trusted_proxies", nil, "Proxies (CIDRs) whose X-Forwarded-For/-Proto/-Host/-Uri and X-Original-URL are believed.", list: true),
+        .init("server.time_zone", nil, "Time zone of the times on the admin pages (IANA name, e.g. Asia/Tokyo); default: the system's."),
         .init("data.directory", "./data", "Directory for the database, the key file and development mail (created with mode 0700)."),
         .init("database.busy_timeout", "5", "Seconds to wait for another process's write lock before answering 503."),
         .init("database.path", nil, "SQLite database file (default: <data.directory>/sekisho.sqlite)."),
@@ -85,8 +86,12 @@ public struct ConfigurationKey: Sendable {
         .init("clock.servers", "pool.ntp.org", "NTP servers (host or host:port).", list: true),
         .init("clock.max_offset", "3", "Largest clock offset in seconds considered fine."),
         .init("clock.timeout", "2", "Seconds to wait for each NTP answer."),
-        .init("clock.on_failure", "warn", "warn: log and serve; refuse: stop start-up when the offset is too large."),
-        .init("clock.require_answer", "false", "With on_failure refuse: also refuse when no server answers."),
+        .init("clock.on_failure", "warn", "warn: log and serve; refuse: stop start-up when the offset is too large or no server answers."),
+        .init(
+            "clock.require_answer",
+            "false",
+            "Obsolete and ignored: refuse also refuses when no server answers (clock.check false skips the check)."
+        ),
         .init("clock.interval", "3600", "Seconds between clock checks while running."),
         .init("metrics.allowed", "127.0.0.0/8,::1", "Addresses (CIDR) that may read /metrics; an empty list allows everyone.", list: true),
         .init("audit.retention_days", "365", "Days audit events are kept."),

@@ -43,6 +43,8 @@ public struct SekishoConfiguration: Sendable {
         public var maxConnections: Int
         /// Peers whose forwarded headers (client address, original URL) are believed; empty: none.
         public var trustedProxies: [CIDR]
+        /// The operator's time zone, for the times on the admin pages (`server.time_zone`, default the system's).
+        public var timeZone: TimeZone = .current
         /// Cookies get `Secure` when the public URL is https.
         public var isHTTPS: Bool { publicURL?.scheme == "https" }
     }
@@ -108,6 +110,7 @@ public struct SekishoConfiguration: Sendable {
         public var maxOffset: Double
         public var timeout: Double
         public var onFailure: OnFailure
+        /// Obsolete: `refuse` now also refuses when no server answers. Still read so that existing files keep loading.
         public var requireAnswer: Bool
         public var interval: Double
     }

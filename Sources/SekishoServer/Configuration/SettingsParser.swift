@@ -7,6 +7,15 @@ import SekishoStore
 struct SettingsParser {
     let reader: ConfigReader
 
+    /// `server.time_zone` as an IANA name (`Asia/Tokyo`, `UTC`); the system's zone when unset.
+    private func timeZone() throws(ConfigurationError) -> TimeZone {
+        guard let name = try optionalString("server.time_zone") else { return .current }
+        guard let zone = TimeZone(identifier: name) else {
+            throw ConfigurationError(key: "server.time_zone", "expected a time zone name such as Asia/Tokyo, Europe/Berlin or UTC, got '\(name)'")
+        }
+        return zone
+    }
+
     func parse() throws(ConfigurationError) -> SekishoConfiguration {
         let dataDirectory = try string("data.directory")
         let publicURL = try optionalString("server.public_url").map { value throws(ConfigurationError) -> URL in
@@ -45,7 +54,8 @@ struct SettingsParser {
                         )
                     }
                     return range
-                }
+                },
+                timeZone: try timeZone()
             ),
             dataDirectory: dataDirectory,
             databasePath: try optionalString("database.path") ?? "\(dataDirectory)/sekisho.sqlite",

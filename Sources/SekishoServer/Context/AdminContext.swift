@@ -2,7 +2,8 @@ import Hummingbird
 import SekishoStore
 
 /// The context of the admin pages: a fully signed-in administrator (with the second factor when
-/// it is on for them). Anyone else signed in, or half-way, gets 403; nobody signed in goes to login.
+/// it is on for them). Anyone else signed in gets 403; nobody signed in goes to login; a half-way session
+/// (password accepted, code pending) goes to the code page, where an administrator has only the code left to type.
 struct AdminContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
     let clientAddress: String
@@ -12,6 +13,9 @@ struct AdminContext: ChildRequestContext {
     init(context: SekishoRequestContext) throws {
         guard let session = context.web.session else {
             throw Redirect(to: "/login?rd=%2Fadmin%2Fusers")
+        }
+        if session.isAwaitingSecondFactor {
+            throw Redirect(to: "/login/verify")
         }
         guard session.isSignedIn, session.user.role == .admin else {
             throw PageRefusal(status: .forbidden, messageKey: "error.403.admin", logMessage: "administrators only")

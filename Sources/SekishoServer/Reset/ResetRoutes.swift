@@ -17,9 +17,10 @@ struct ResetRoutes {
             requestHost: request.head.authority,
             clientAddress: context.clientAddress
         )
-        // Honest about delivery: if mail to this address is already waiting on errors, say so.
+        // Honest about delivery: the mail is queued, never "sent", and if mail is already waiting on errors
+        // (delivery failing for this address or for everyone), say so.
         let delayed = try await services.store.outboxMails(limit: 50).contains {
-            $0.recipient == context.session.user.email && $0.sentAt == nil && ($0.lastError != nil || $0.failedAt != nil)
+            $0.sentAt == nil && ($0.lastError != nil || ($0.failedAt != nil && $0.recipient == context.session.user.email))
         }
         let message: (Page.MessageKind, String) =
             switch outcome {

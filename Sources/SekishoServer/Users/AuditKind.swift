@@ -21,4 +21,5 @@ enum AuditKind: String, CaseIterable {
     case mailSettingsChanged = "mail_settings_changed"
     case apiTokenCreated = "api_token_created"
     case setupCompleted = "setup_completed"
+    case userRenamed = "user_renamed"
 }

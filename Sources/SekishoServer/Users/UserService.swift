@@ -11,6 +11,8 @@ public struct UserService: Sendable {
 
     public struct Refusal: Error, CustomStringConvertible, Equatable {
         public let description: String
+        /// Set when the user ID was refused, so that pages can say why in the reader's language.
+        var userID: UserName.Refusal? = nil
     }
 
     /// Creates a user; the password is checked against the policy and hashed with Argon2id.
@@ -25,8 +27,14 @@ public struct UserService: Sendable {
         clientAddress: String? = nil
     ) async throws -> User {
         let name = UserName.normalize(username)
-        guard UserName.isValid(name) else {
-            throw Refusal(description: "user ID must be 1 to \(UserName.maximumLength) letters, digits or . _ - @")
+        do {
+            try UserName.check(name)
+        } catch {
+            throw Refusal(description: error.description, userID: error)
+        }
+        if let existing = try await Self.lookAlike(of: name, store: store, at: clock.now()) {
+            let refusal = UserName.Refusal.confusableWith(existing)
+            throw Refusal(description: refusal.description, userID: refusal)
         }
         let mail = email.trimmingCharacters(in: .whitespaces)
         guard Self.isPlausibleAddress(mail) else { throw Refusal(description: "'\(email)' is not a mail address") }
@@ -50,6 +58,13 @@ public struct UserService: Sendable {
         } catch let error as StoreError where error.isDuplicate {
             throw Refusal(description: "the user ID \(name) is taken")
         }
+    }
+
+    /// The stored user ID that `name` looks like (same UTS #39 skeleton), such as `へいわ` for `ヘいわ`, or `nil`.
+    static func lookAlike(of name: String, store: any Store, at now: Date) async throws -> String? {
+        // Every account: a few thousand skeletons cost milliseconds, once per account created.
+        let users = try await store.listUsers(search: nil, limit: 1_000_000, offset: 0, at: now)
+        return users.first { UserName.looksAlike(name, $0.user.username) }?.user.username
     }
 
     /// One '@' with text on both sides, no spaces or line breaks: mail headers must stay intact.

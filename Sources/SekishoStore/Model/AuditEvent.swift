@@ -38,3 +38,17 @@ public struct NewAuditEvent: Sendable, Equatable {
         self.detail = detail
     }
 }
+
+/// The number of audit events of one kind in one interval (see ``AuditStore/auditCounts(kinds:from:to:bucket:)``).
+public struct AuditCount: Sendable, Equatable {
+    public var kind: String
+    /// The interval: 0 is the first, starting at the `from` date asked for.
+    public var bucket: Int
+    public var count: Int
+
+    public init(kind: String, bucket: Int, count: Int) {
+        self.kind = kind
+        self.bucket = bucket
+        self.count = count
+    }
+}

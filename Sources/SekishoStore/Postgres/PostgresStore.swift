@@ -284,8 +284,9 @@ public final class PostgresEngine: SQLEngine {
         }
         switch error.code {
         case .connectionError:
-            let reason = error.underlying.map { "\($0)" } ?? "connection failed"
-            return StoreError.unavailable("cannot reach \(url): \(reason)")
+            let reason = error.underlying.map { ConnectionFailureReason.describe($0) ?? "\($0)" } ?? "the connection failed"
+            let port = "port \(url.port)"
+            return StoreError.unavailable("cannot reach \(url) (host \(url.host), \(port)): \(reason)")
         case .sslUnsupported:
             return StoreError.unavailable("\(url) does not offer TLS; add ?sslmode=disable only on a trusted network")
         case .failedToAddSSLHandler, .receivedUnencryptedDataAfterSSLRequest:

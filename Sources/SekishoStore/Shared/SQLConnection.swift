@@ -29,6 +29,10 @@ public enum SQLDialect: Sendable {
     var lockSkippingLocked: String { self == .sqlite ? "" : "FOR UPDATE SKIP LOCKED" }
     /// Orders text by bytes, as SQLite does, whatever locale the PostgreSQL database has.
     var byteOrder: String { self == .sqlite ? "" : #"COLLATE "C""# }
+    /// The whole part of a non-negative number, as an integer (PostgreSQL's CAST rounds).
+    func wholePart(_ expression: SQL) -> SQL {
+        self == .sqlite ? "CAST(\(expression) AS INTEGER)" : "CAST(floor(\(expression)) AS BIGINT)"
+    }
     /// A statement that stops inserts into `table` until the transaction ends, or nil.
     func lockingInserts(into table: String) -> String? {
         self == .sqlite ? nil : "LOCK TABLE \(table) IN SHARE ROW EXCLUSIVE MODE"

@@ -22,4 +22,17 @@ extension SQLStore: AuditStore {
         let filter: SQL = conditions.isEmpty ? "" : "WHERE \(SQL.joined(conditions, separator: " AND "))"
         return try await read("SELECT * FROM audit_event \(filter) ORDER BY id DESC LIMIT \(limit) OFFSET \(offset)", AuditEvent.init(row:))
     }
+
+    public func auditCounts(kinds: [String], from start: Date, to end: Date, bucket: TimeInterval) async throws -> [AuditCount] {
+        guard !kinds.isEmpty, bucket > 0 else { return [] }
+        let kindList = SQL.joined(kinds.map { "\($0)" }, separator: ", ")
+        let interval = Engine.dialect.wholePart("(at - \(start)) / \(bucket)")
+        return try await read(
+            """
+            SELECT kind, \(interval) AS bucket, COUNT(*) AS n FROM audit_event
+            WHERE at >= \(start) AND at < \(end) AND kind IN (\(kindList))
+            GROUP BY kind, bucket ORDER BY bucket, kind
+            """
+        ) { row in AuditCount(kind: try row.string("kind"), bucket: try row.int("bucket"), count: try row.int("n")) }
+    }
 }

@@ -50,6 +50,14 @@ extension SQLStore: UserStore {
         try await updateUser(userID, set: "last_sign_in_at = \(now)", at: now, effects: effects)
     }
 
+    public func renameUser(userID: Int64, to username: String, at now: Date, effects: SideEffects) async throws {
+        do {
+            try await updateUser(userID, set: "username = \(username)", at: now, effects: effects)
+        } catch let error as StoreError where error.isDuplicate {
+            throw StoreError.duplicate("user \(username)")
+        }
+    }
+
     private func updateUser(_ id: Int64, set assignment: SQL, at now: Date, effects: SideEffects) async throws {
         try await write { db in
             guard try db.execute(#"UPDATE "user" SET \#(assignment), updated_at = \#(now) WHERE id = \#(id)"#) == 1 else {
