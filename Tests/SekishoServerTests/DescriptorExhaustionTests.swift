@@ -98,7 +98,7 @@ import Glibc
             ("GET", "/login"), ("GET", "/static/sekisho.css"), ("GET", "/readyz"), ("HEAD", "/"), ("GET", "/nowhere"),
         ]
         let (method, path) = requests[variant % requests.count]
-        statuses.append(status { try browser.send(port: port, method, path, host: "localhost") })
+        statuses.append(status { try browser.sendBlocking(port: port, method, path, host: "localhost") })
         statuses.append(signIn(port: port, &browser))
         return statuses
     }
@@ -107,7 +107,7 @@ import Glibc
     static func signIn(port: Int, _ browser: inout RawHTTPClient) -> Int {
         let page: RawHTTPClient.Response
         do {
-            page = try browser.send(port: port, "GET", "/login", host: "localhost")
+            page = try browser.sendBlocking(port: port, "GET", "/login", host: "localhost")
         } catch {
             return status { throw error }
         }
@@ -115,7 +115,9 @@ import Glibc
         let form = [("username", "alice"), ("password", password), ("csrf", csrf)]
         var client = browser
         defer { browser = client }
-        return status { try client.send(port: port, "POST", "/login", host: "localhost", headers: [("Origin", "http://localhost")], form: form) }
+        return status {
+            try client.sendBlocking(port: port, "POST", "/login", host: "localhost", headers: [("Origin", "http://localhost")], form: form)
+        }
     }
 
     static func waitUntilHealthy(port: Int, server: ChildProcess) async throws {

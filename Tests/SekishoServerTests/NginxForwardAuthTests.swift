@@ -89,7 +89,7 @@ import Testing
         var client = RawHTTPClient()
         for _ in 0..<200 {
             guard process.isRunning else { throw BrowserError("\(process.name) exited:\n\(process.log())") }
-            if let response = try? client.send(port: port, "GET", path, host: host), response.status == 200 { return }
+            if let response = try? await client.send(port: port, "GET", path, host: host), response.status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw BrowserError("\(process.name) did not answer on port \(port) within 20 s:\n\(process.log())")
@@ -165,13 +165,13 @@ import Testing
         // nginx answers even without a session once it is up: the login redirect.
         for attempt in 0..<200 {
             guard proxy.isRunning else { throw BrowserError("nginx exited:\n\(proxy.log())\n\(nginxLog(directory))") }
-            if (try? visitor.send(port: nginxPort, "GET", "/", host: appHost)) != nil { break }
+            if (try? await visitor.send(port: nginxPort, "GET", "/", host: appHost)) != nil { break }
             if attempt == 199 { throw BrowserError("nginx did not answer:\n\(nginxLog(directory))") }
             try await Task.sleep(for: .milliseconds(100))
         }
 
         // 1. Without a sign-in nginx sends the visitor to the login page, with where they wanted to go.
-        let anonymous = try visitor.send(port: nginxPort, "GET", "/reports?year=2024&q=a%20b", host: appHost)
+        let anonymous = try await visitor.send(port: nginxPort, "GET", "/reports?year=2024&q=a%20b", host: appHost)
         #expect(anonymous.status == 302, "\(anonymous.status) \(anonymous.body) \(nginxLog(directory))")
         let loginURL = try #require(anonymous.header("Location"), "no Location: \(nginxLog(directory))")
         #expect(loginURL.hasPrefix("http://\(sekishoHost)/login?rd="))
@@ -182,9 +182,9 @@ import Testing
         var browser = RawHTTPClient()
         let origin = [("Origin", "http://\(sekishoHost)")]
         let evil = "http://evil.example.net/steal"
-        var page = try browser.send(port: sekishoPort, "GET", "/login?rd=" + Browser.encode(evil), host: sekishoHost)
+        var page = try await browser.send(port: sekishoPort, "GET", "/login?rd=" + Browser.encode(evil), host: sekishoHost)
         var csrf = try #require(Browser.firstMatch(#"name="csrf" value="([^"]+)""#, in: page.body))
-        let passwordStep = try browser.send(
+        let passwordStep = try await browser.send(
             port: sekishoPort,
             "POST",
             "/login",
@@ -196,7 +196,7 @@ import Testing
         let enrollPath = try #require(passwordStep.header("Location"))
         #expect(enrollPath.hasPrefix("/login/enroll"))
         #expect(!enrollPath.contains("evil"))
-        page = try browser.send(port: sekishoPort, "GET", enrollPath, host: sekishoHost)
+        page = try await browser.send(port: sekishoPort, "GET", enrollPath, host: sekishoHost)
         csrf = try #require(Browser.firstMatch(#"name="csrf" value="([^"]+)""#, in: page.body))
         let key = try #require(
             Browser.firstMatch(#"id="manual-key">(.*?)</p>"#, in: page.body)?.replacingOccurrences(of: "<span>", with: "")
@@ -206,7 +206,7 @@ import Testing
         let totp = try await ChildProcess.run(Self.oathtool, ["--totp", "-b", key])
         #expect(totp.status == 0, "oathtool: \(totp.error)")
         let code = totp.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        let enrolled = try browser.send(
+        let enrolled = try await browser.send(
             port: sekishoPort,
             "POST",
             "/login/enroll",
@@ -222,7 +222,7 @@ import Testing
 
         // 3. Through nginx the upstream sees who signed in, and never a Remote-User the client made up.
         visitor.cookies["sekisho_session"] = session
-        let signedIn = try visitor.send(
+        let signedIn = try await visitor.send(
             port: nginxPort,
             "GET",
             "/reports",
@@ -234,19 +234,19 @@ import Testing
         #expect(!signedIn.body.contains("admin") && !signedIn.body.contains("root"))
 
         // 4. After logout nginx refuses the old cookie again.
-        page = try browser.send(port: sekishoPort, "GET", "/", host: sekishoHost)
+        page = try await browser.send(port: sekishoPort, "GET", "/", host: sekishoHost)
         csrf = try #require(Browser.firstMatch(#"name="csrf" value="([^"]+)""#, in: page.body))
-        let logout = try browser.send(port: sekishoPort, "POST", "/logout", host: sekishoHost, headers: origin, form: [("csrf", csrf)])
+        let logout = try await browser.send(port: sekishoPort, "POST", "/logout", host: sekishoHost, headers: origin, form: [("csrf", csrf)])
         #expect(logout.status == 303)
         #expect(browser.cookies["sekisho_session"] == nil)
-        let afterLogout = try visitor.send(port: nginxPort, "GET", "/reports", host: appHost, headers: [("Remote-User", "alice")])
+        let afterLogout = try await visitor.send(port: nginxPort, "GET", "/reports", host: appHost, headers: [("Remote-User", "alice")])
         #expect(afterLogout.status == 302)
         #expect(afterLogout.header("Location")?.hasPrefix("http://\(sekishoHost)/login?rd=") == true)
 
         // 5. Signing in again (a recovery code: the TOTP code of this step is spent) returns to the app's URL.
-        page = try browser.send(port: sekishoPort, "GET", "/login?rd=" + Browser.encode(appURL), host: sekishoHost)
+        page = try await browser.send(port: sekishoPort, "GET", "/login?rd=" + Browser.encode(appURL), host: sekishoHost)
         csrf = try #require(Browser.firstMatch(#"name="csrf" value="([^"]+)""#, in: page.body))
-        let again = try browser.send(
+        let again = try await browser.send(
             port: sekishoPort,
             "POST",
             "/login",
@@ -256,9 +256,9 @@ import Testing
         )
         let verifyPath = try #require(again.header("Location"))
         #expect(verifyPath.hasPrefix("/login/verify"))
-        page = try browser.send(port: sekishoPort, "GET", verifyPath, host: sekishoHost)
+        page = try await browser.send(port: sekishoPort, "GET", verifyPath, host: sekishoHost)
         csrf = try #require(Browser.firstMatch(#"name="csrf" value="([^"]+)""#, in: page.body))
-        let verified = try browser.send(
+        let verified = try await browser.send(
             port: sekishoPort,
             "POST",
             "/login/verify",
@@ -269,7 +269,7 @@ import Testing
         #expect(verified.status == 303)
         #expect(verified.header("Location") == appURL, "after sign-in went to \(verified.header("Location") ?? "-")")
         visitor.cookies["sekisho_session"] = browser.cookies["sekisho_session"]
-        let back = try visitor.send(port: nginxPort, "GET", "/reports?year=2024&q=a%20b", host: appHost)
+        let back = try await visitor.send(port: nginxPort, "GET", "/reports?year=2024&q=a%20b", host: appHost)
         #expect(back.status == 200)
         #expect(back.body.contains(#""remote_user": ["alice"]"#))
         // The upstream was reached exactly by the two signed-in requests.

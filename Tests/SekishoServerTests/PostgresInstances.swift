@@ -94,8 +94,8 @@ final class PostgresInstances: Sendable {
     // MARK: - Steps of a sign-in, sent to one instance
 
     /// `GET path` on `instance`, returning the page and its CSRF token.
-    func page(_ path: String, at instance: Instance, _ browser: inout RawHTTPClient) throws -> (RawHTTPClient.Response, String) {
-        let page = try browser.send(port: instance.port, "GET", path, host: publicHost)
+    func page(_ path: String, at instance: Instance, _ browser: inout RawHTTPClient) async throws -> (RawHTTPClient.Response, String) {
+        let page = try await browser.send(port: instance.port, "GET", path, host: publicHost)
         let csrf = try #require(Browser.firstMatch(#"name="csrf" value="([^"]+)""#, in: page.body), "no form on \(path): \(page.status)")
         return (page, csrf)
     }
@@ -107,8 +107,8 @@ final class PostgresInstances: Sendable {
         csrf: String,
         at instance: Instance,
         _ browser: inout RawHTTPClient
-    ) throws -> RawHTTPClient.Response {
-        try browser.send(port: instance.port, "POST", path, host: publicHost, headers: origin, form: fields + [("csrf", csrf)])
+    ) async throws -> RawHTTPClient.Response {
+        try await browser.send(port: instance.port, "POST", path, host: publicHost, headers: origin, form: fields + [("csrf", csrf)])
     }
 
     /// The password step on `instance`; the answer (a redirect to the code page when it worked).
@@ -117,21 +117,21 @@ final class PostgresInstances: Sendable {
         password: String = PostgresInstances.password,
         at instance: Instance,
         _ browser: inout RawHTTPClient
-    ) throws -> RawHTTPClient.Response {
-        let (_, csrf) = try page("/login", at: instance, &browser)
-        return try post("/login", [("username", user), ("password", password)], csrf: csrf, at: instance, &browser)
+    ) async throws -> RawHTTPClient.Response {
+        let (_, csrf) = try await page("/login", at: instance, &browser)
+        return try await post("/login", [("username", user), ("password", password)], csrf: csrf, at: instance, &browser)
     }
 
     /// Password, then enrollment with the current code from `oathtool`; returns the 24-character key.
     func signInAndEnroll(_ user: String, at instance: Instance, _ browser: inout RawHTTPClient) async throws -> String {
-        let passwordStep = try enterPassword(user, at: instance, &browser)
+        let passwordStep = try await enterPassword(user, at: instance, &browser)
         let enrollPath = try #require(passwordStep.header("Location"), "password step: \(passwordStep.status)\n\(logs)")
-        let (enrollPage, csrf) = try page(enrollPath, at: instance, &browser)
+        let (enrollPage, csrf) = try await page(enrollPath, at: instance, &browser)
         let key = try #require(
             Browser.firstMatch(#"id="manual-key">(.*?)</p>"#, in: enrollPage.body)?.replacingOccurrences(of: "<span>", with: "")
                 .replacingOccurrences(of: "</span>", with: "")
         )
-        let confirmed = try post("/login/enroll", [("code", try await Self.code(for: key))], csrf: csrf, at: instance, &browser)
+        let confirmed = try await post("/login/enroll", [("code", try await Self.code(for: key))], csrf: csrf, at: instance, &browser)
         guard confirmed.status == 200, browser.cookies["sekisho_session"] != nil else {
             throw BrowserError("enrollment on \(instance.name) failed: \(confirmed.status)\n\(logs)")
         }

@@ -13,31 +13,31 @@ import Testing
         let key = try await instances.signInAndEnroll("alice", at: instances.a, &enrolling)
 
         // The session made on a is valid on b: the dashboard, and forward auth for a proxy.
-        var dashboard = try enrolling.send(port: instances.b.port, "GET", "/", host: instances.publicHost)
+        var dashboard = try await enrolling.send(port: instances.b.port, "GET", "/", host: instances.publicHost)
         #expect(dashboard.status == 200)
         #expect(dashboard.body.contains("alice"))
-        let check = try enrolling.send(port: instances.b.port, "GET", "/api/authz/forward-auth", host: instances.publicHost)
+        let check = try await enrolling.send(port: instances.b.port, "GET", "/api/authz/forward-auth", host: instances.publicHost)
         #expect(check.status == 200)
         #expect(check.header("Remote-User") == "alice")
 
         // Two sign-ins waiting for a code, one on each instance; one code (next step: the enrollment's is spent).
         var first = RawHTTPClient()
         var second = RawHTTPClient()
-        let onB = try instances.enterPassword("alice", at: instances.b, &first)
-        let onA = try instances.enterPassword("alice", at: instances.a, &second)
+        let onB = try await instances.enterPassword("alice", at: instances.b, &first)
+        let onA = try await instances.enterPassword("alice", at: instances.a, &second)
         #expect(onB.header("Location") == "/login/verify")
         #expect(onA.header("Location") == "/login/verify")
-        let (_, csrfB) = try instances.page("/login/verify", at: instances.b, &first)
-        let (_, csrfA) = try instances.page("/login/verify", at: instances.a, &second)
+        let (_, csrfB) = try await instances.page("/login/verify", at: instances.b, &first)
+        let (_, csrfA) = try await instances.page("/login/verify", at: instances.a, &second)
         let code = try await PostgresInstances.code(for: key, stepOffset: 1)
 
-        let accepted = try instances.post("/login/verify", [("code", code)], csrf: csrfB, at: instances.b, &first)
+        let accepted = try await instances.post("/login/verify", [("code", code)], csrf: csrfB, at: instances.b, &first)
         #expect(accepted.status == 303 && accepted.header("Location") == "/", "\(accepted.status)\n\(instances.logs)")
-        let replayed = try instances.post("/login/verify", [("code", code)], csrf: csrfA, at: instances.a, &second)
+        let replayed = try await instances.post("/login/verify", [("code", code)], csrf: csrfA, at: instances.a, &second)
         #expect(replayed.header("Location") == nil, "the code was accepted twice")
         #expect(Browser.firstMatch(#"class="error"[^>]*>([^<]*)<"#, in: replayed.body) != nil)
         // Still half-way: the dashboard sends it back to the sign-in.
-        dashboard = try second.send(port: instances.a.port, "GET", "/", host: instances.publicHost)
+        dashboard = try await second.send(port: instances.a.port, "GET", "/", host: instances.publicHost)
         #expect(dashboard.status == 303, "the replayed code signed in")
     }
 
@@ -49,13 +49,13 @@ import Testing
         var browser = RawHTTPClient()
         var failureText: String?
         for instance in [instances.a, instances.b, instances.a, instances.b] {
-            let failed = try instances.enterPassword("bob", password: "wrong", at: instance, &browser)
+            let failed = try await instances.enterPassword("bob", password: "wrong", at: instance, &browser)
             #expect(failed.header("Location") == nil)
             failureText = Browser.firstMatch(#"class="error"[^>]*>([^<]*)<"#, in: failed.body)
             #expect(failureText != nil)
         }
         for instance in [instances.a, instances.b] {
-            let refused = try instances.enterPassword("bob", at: instance, &browser)
+            let refused = try await instances.enterPassword("bob", at: instance, &browser)
             #expect(refused.header("Location") == nil, "instance \(instance.name) let a locked account in")
             #expect(Browser.firstMatch(#"class="error"[^>]*>([^<]*)<"#, in: refused.body) == failureText)
         }
@@ -74,13 +74,20 @@ import Testing
         for index in 0..<50 {
             var browser = RawHTTPClient()
             let instance = index.isMultiple(of: 2) ? instances.a : instances.b
-            let (_, csrf) = try instances.page("/login", at: instance, &browser)
+            let (_, csrf) = try await instances.page("/login", at: instance, &browser)
             guessers.append((browser, csrf, instance))
         }
         let prepared = guessers
-        let answers = RawHTTPClient.concurrently(prepared.count) { index in
+        let answers = await RawHTTPClient.concurrently(prepared.count) { index in
             var (browser, csrf, instance) = prepared[index]
-            return try instances.post("/login", [("username", "bob"), ("password", "wrong")], csrf: csrf, at: instance, &browser)
+            return try browser.sendBlocking(
+                port: instance.port,
+                "POST",
+                "/login",
+                host: instances.publicHost,
+                headers: instances.origin,
+                form: [("username", "bob"), ("password", "wrong"), ("csrf", csrf)]
+            )
         }
         for answer in answers {
             let response = try answer.get()
@@ -90,7 +97,7 @@ import Testing
         #expect(failures.filter { $0.detail == "password" }.count == 5, "\(failures.map(\.detail))")
         #expect(failures.count == 50)
         var owner = RawHTTPClient()
-        #expect(try instances.enterPassword("bob", at: instances.a, &owner).header("Location") == nil)
+        #expect(try await instances.enterPassword("bob", at: instances.a, &owner).header("Location") == nil)
         #expect(try await instances.withStore { try await $0.attempt(scope: .account, key: "bob")?.failures } == 5)
     }
 
@@ -137,9 +144,9 @@ import Testing
         phoneLost.cookies = [:]
 
         // On a: password, then "I lost my phone" on the code page.
-        _ = try instances.enterPassword("alice", at: instances.a, &phoneLost)
-        let (_, csrf) = try instances.page("/login/verify", at: instances.a, &phoneLost)
-        let requested = try instances.post("/login/reset", [], csrf: csrf, at: instances.a, &phoneLost)
+        _ = try await instances.enterPassword("alice", at: instances.a, &phoneLost)
+        let (_, csrf) = try await instances.page("/login/verify", at: instances.a, &phoneLost)
+        let requested = try await instances.post("/login/reset", [], csrf: csrf, at: instances.a, &phoneLost)
         #expect(requested.status == 200)
 
         let deadline = ContinuousClock.now + .seconds(60)
@@ -153,11 +160,11 @@ import Testing
 
         // The link works on b, once; a refuses it afterwards.
         var clicker = RawHTTPClient()
-        let (_, clickCSRF) = try instances.page(path, at: instances.b, &clicker)
-        let used = try instances.post(path, [], csrf: clickCSRF, at: instances.b, &clicker)
+        let (_, clickCSRF) = try await instances.page(path, at: instances.b, &clicker)
+        let used = try await instances.post(path, [], csrf: clickCSRF, at: instances.b, &clicker)
         #expect(used.status == 303 && used.header("Location") == "/login?reset=1", "\(used.status)\n\(instances.logs)")
-        let (_, againCSRF) = try instances.page("/login", at: instances.a, &clicker)
-        let again = try instances.post(path, [], csrf: againCSRF, at: instances.a, &clicker)
+        let (_, againCSRF) = try await instances.page("/login", at: instances.a, &clicker)
+        let again = try await instances.post(path, [], csrf: againCSRF, at: instances.a, &clicker)
         #expect(again.status == 404)
         let binding = try await instances.withStore { store in
             try await store.binding(userID: try #require(try await store.user(username: "alice")).id)
@@ -202,7 +209,7 @@ import Testing
         defer { instances.stop() }
         var browser = RawHTTPClient()
         _ = try await instances.signInAndEnroll("carol", at: instances.b, &browser)
-        let dashboard = try browser.send(port: instances.a.port, "GET", "/", host: instances.publicHost)
+        let dashboard = try await browser.send(port: instances.a.port, "GET", "/", host: instances.publicHost)
         #expect(dashboard.status == 200 && dashboard.body.contains("carol"))
     }
 

@@ -19,8 +19,29 @@ struct RawHTTPClient {
 
     var cookies: [String: String] = [:]
 
-    /// Sends one request to 127.0.0.1:`port` and reads the whole answer (the connection is closed after it).
+    /// Sends one request to 127.0.0.1:`port` and reads the whole answer (the connection is closed
+    /// after it), waiting on a Dispatch thread (``blockingIO(_:)``), never on the test's task: the
+    /// cooperative pool has two threads here, and tests blocked in `read` starve every other test.
     mutating func send(
+        port: Int,
+        _ method: String,
+        _ target: String,
+        host: String,
+        headers: [(String, String)] = [],
+        form: [(String, String)]? = nil
+    ) async throws -> Response {
+        let client = self
+        let (response, updated) = try await blockingIO {
+            var copy = client
+            let response = try copy.sendBlocking(port: port, method, target, host: host, headers: headers, form: form)
+            return (response, copy)
+        }
+        self = updated
+        return response
+    }
+
+    /// ``send(port:_:_:host:headers:form:)`` on the calling thread, for threads of a test's own.
+    mutating func sendBlocking(
         port: Int,
         _ method: String,
         _ target: String,
@@ -147,7 +168,7 @@ struct RawHTTPClient {
 extension RawHTTPClient {
     /// Runs `body` for 0..<count, each on a thread of its own and all at once, as that many
     /// clients would; the results in index order. Threads, not tasks: the client blocks.
-    static func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) -> [Result<T, any Error>] {
+    static func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) async -> [Result<T, any Error>] {
         let results = Mutex([Result<T, any Error>?](repeating: nil, count: count))
         let group = DispatchGroup()
         for index in 0..<count {
@@ -158,7 +179,8 @@ extension RawHTTPClient {
                 group.leave()
             }.start()
         }
-        group.wait()
+        // Waited for without holding a thread of the cooperative pool.
+        await withCheckedContinuation { continuation in group.notify(queue: .global()) { continuation.resume() } }
         return results.withLock { $0.map { $0 ?? .failure(BrowserError("no result")) } }
     }
 }
