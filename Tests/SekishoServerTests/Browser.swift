@@ -62,6 +62,17 @@ struct Browser {
 
     var sessionCookie: String? { cookies["sekisho_session"] }
 
+    /// Signs out as a person does: from the dashboard's form, whose token belongs to the current
+    /// session (a token from a page seen before the last sign-in step is refused), landing on the
+    /// login page the answer leads to. Returns the answer to the logout.
+    @discardableResult
+    mutating func signOut() async throws -> TestResponse {
+        try await get("/")
+        let answer = try await post("/logout", [])
+        if let location = answer.headers[.location] { try await get(location) }
+        return answer
+    }
+
     /// The 24-character key of the enrollment page, without the grouping.
     var manualKey: String? {
         Self.firstMatch(#"id="manual-key">(.*?)</p>"#, in: lastPage)?.replacingOccurrences(of: "<span>", with: "").replacingOccurrences(
@@ -110,7 +121,7 @@ extension TestEnvironment {
     func enrollThenReturnToCodePage(_ browser: inout Browser, user: String = "alice") async throws -> String {
         let key = try await signInAndEnroll(&browser, user: user)
         try await browser.get("/")
-        try await browser.post("/logout", [])
+        try await browser.signOut()
         try await signInToCodePage(&browser, user: user)
         return key
     }

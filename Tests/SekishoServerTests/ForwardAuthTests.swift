@@ -121,7 +121,7 @@ import Testing
             #expect(try await browser.get(Self.authRequest, headers: app).status == .ok)
             let stolen = try #require(browser.sessionCookie)
             try await browser.get("/")
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             #expect(browser.sessionCookie == nil)
             #expect(try await browser.get(Self.authRequest, headers: app).status == .unauthorized)
             // Replaying the cookie from before the logout does not work either: the session is gone.
@@ -185,7 +185,7 @@ import Testing
             var browser = Self.browser(client)
             let key = try await environment.signInAndEnroll(&browser)
             try await browser.get("/")
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             for (rd, expected) in [("https://evil.example.net/", "/"), ("https://wiki.example.com/page", "https://wiki.example.com/page")] {
                 environment.clock.advance(by: 30)
                 try await browser.get("/login?rd=" + Browser.encode(rd))
@@ -197,7 +197,7 @@ import Testing
                 #expect(code.status == .seeOther)
                 #expect(code.headers[.location] == expected, "rd \(rd)")
                 try await browser.get("/")
-                try await browser.post("/logout", [])
+                try await browser.signOut()
             }
         }
     }
@@ -427,7 +427,7 @@ extension ForwardAuthTests {
             #expect(try await browser.get(Self.authRequest).status == .ok)
             let stolen = try #require(browser.cookies[SessionService.cookieName])
             try await browser.get("/")
-            let loggedOut = try await browser.post("/logout", [])
+            let loggedOut = try await browser.signOut()
             #expect(loggedOut.status == .seeOther)
             browser.cookies[SessionService.cookieName] = stolen
             #expect(try await browser.get(Self.authRequest).status == .unauthorized)

@@ -34,7 +34,7 @@ import Testing
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
             let key = try await environment.signInAndEnroll(&browser)
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             try await environment.signInToCodePage(&browser)
             for _ in 0..<3 { try await browser.post("/login/verify", [("code", "000000")]) }
             // Even the right code waits now.

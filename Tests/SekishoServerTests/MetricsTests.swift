@@ -20,7 +20,7 @@ import Testing
             var browser = Browser(client)
             let key = try await environment.signInAndEnroll(&browser)
             try await browser.get("/")
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             try await browser.post("/login", [("username", "alice"), ("password", "wrong")])
             try await environment.signInToCodePage(&browser)
             try await browser.post("/login/verify", [("code", try environment.code(for: key))])
@@ -51,7 +51,7 @@ import Testing
         try await environment.application().test(.live) { client in
             var browser = Browser(client)
             _ = try await environment.signInAndEnroll(&browser)
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             try await browser.post("/login", [("username", "alice"), ("password", "wrong")])
 
             let text = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).text

@@ -27,7 +27,7 @@ import Testing
             var browser = Browser(client)
             let oldKey = try await environment.signInAndEnroll(&browser)
             try await browser.get("/")
-            try await browser.post("/logout", [])
+            try await browser.signOut()
 
             try await environment.signInToCodePage(&browser)
             #expect(browser.lastPage.contains(#"id="reset-2fa""#))

@@ -101,13 +101,13 @@ import Testing
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
             let key = try await environment.signInAndEnroll(&browser)
-            try await browser.post("/logout", [])
+            try await browser.signOut()
 
             environment.clock.advance(by: 30)
             let code = try environment.code(for: key)
             try await environment.signInToCodePage(&browser)
             #expect(try await browser.post("/login/verify", [("code", code)]).headers[.location] == "/")
-            try await browser.post("/logout", [])
+            try await browser.signOut()
 
             try await environment.signInToCodePage(&browser)
             let replay = try await browser.post("/login/verify", [("code", code)])
@@ -143,11 +143,11 @@ import Testing
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
             let key = try await environment.signInAndEnroll(&browser)
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             // The next step's code (inside the ±1 window) moves last_step forward...
             try await environment.signInToCodePage(&browser)
             #expect(try await browser.post("/login/verify", [("code", try environment.code(for: key, stepOffset: 1))]).headers[.location] == "/")
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             // ...so the current step's code, still inside the window, is now too old.
             try await environment.signInToCodePage(&browser)
             try await browser.post("/login/verify", [("code", try environment.code(for: key, stepOffset: 0))])
@@ -162,7 +162,7 @@ import Testing
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
             let key = try await environment.signInAndEnroll(&browser)
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             let old = try environment.code(for: key, stepOffset: 1)
             environment.clock.advance(by: 90)
             try await environment.signInToCodePage(&browser)
@@ -207,7 +207,7 @@ import Testing
             _ = try await environment.signInAndEnroll(&browser)
             let codes = browser.recoveryCodes
             try await browser.get("/")
-            try await browser.post("/logout", [])
+            try await browser.signOut()
 
             try await environment.signInToCodePage(&browser)
             #expect(try await browser.post("/login/verify", [("code", codes[0])]).headers[.location] == "/")
@@ -219,7 +219,7 @@ import Testing
             )
             try await browser.get("/")
             #expect(browser.lastPage.contains("<strong>9</strong>"))
-            try await browser.post("/logout", [])
+            try await browser.signOut()
 
             try await environment.signInToCodePage(&browser)
             try await browser.post("/login/verify", [("code", codes[0])])
@@ -233,7 +233,7 @@ import Testing
             let fresh = browser.recoveryCodes
             #expect(fresh.count == 10 && Set(fresh).isDisjoint(with: codes))
             try await browser.get("/")
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             try await environment.signInToCodePage(&browser)
             try await browser.post("/login/verify", [("code", codes[2])])
             #expect(browser.errorMessage != nil)
@@ -254,7 +254,7 @@ import Testing
             try await browser.post("/account/recovery-codes", [("password", "wrong password")])
             #expect(browser.recoveryCodes.isEmpty)
             #expect(browser.errorMessage != nil)
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             try await environment.signInToCodePage(&browser)
             #expect(try await browser.post("/login/verify", [("code", codes[3])]).headers[.location] == "/")
         }
@@ -267,7 +267,7 @@ import Testing
         try await environment.application().test(.router) { client in
             var browser = Browser(client)
             _ = try await environment.signInAndEnroll(&browser)
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             try await environment.signInToCodePage(&browser)
             #expect(try await browser.get("/").headers[.location] == "/login/verify")
             try await browser.post(
@@ -304,7 +304,7 @@ import Testing
             stale.cookies["sekisho_session"] = halfWay
             #expect(try await stale.get("/").headers[.location] == "/login")
             try await browser.get("/")
-            try await browser.post("/logout", [])
+            try await browser.signOut()
             #expect(browser.sessionCookie == nil)
             stale.cookies["sekisho_session"] = signedIn
             #expect(try await stale.get("/").headers[.location] == "/login")

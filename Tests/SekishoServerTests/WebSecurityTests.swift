@@ -8,6 +8,30 @@ import SekishoStore
 import Testing
 
 @Suite struct WebSecurityTests {
+    /// The CSRF nonce is renewed with the session id: a token from before the sign-in (or
+    /// after it, before the logout) is refused afterwards.
+    @Test func theCSRFNonceIsRenewedWithTheSession() async throws {
+        let environment = try await TestEnvironment()
+        defer { environment.remove() }
+        try await environment.createUser("bob", twoFactor: false)
+        try await environment.application().test(.router) { client in
+            var browser = Browser(client)
+            try await browser.get("/login")
+            let nonceBefore = try #require(browser.cookies["sekisho_csrf"])
+            let tokenBefore = try #require(browser.csrf)
+            let signedIn = try await browser.post("/login", [("username", "bob"), ("password", "correct horse battery")])
+            #expect(signedIn.headers[.location] == "/")
+            let nonceAfter = try #require(browser.cookies["sekisho_csrf"])
+            #expect(nonceAfter != nonceBefore)
+            // The page seen before signing in no longer carries a usable token.
+            #expect(try await browser.post("/logout", [], csrf: tokenBefore).status == .forbidden)
+            try await browser.get("/")
+            #expect(browser.csrf != tokenBefore)
+            #expect(try await browser.signOut().headers[.location] == "/login")
+            #expect(browser.cookies["sekisho_csrf"] != nonceAfter)
+        }
+    }
+
     @Test func postWithoutOrWithAWrongCSRFTokenIsForbiddenAndChangesNothing() async throws {
         let environment = try await TestEnvironment()
         defer { environment.remove() }

@@ -26,8 +26,11 @@ struct SecondFactorRoutes {
         let rd = services.returnPath.sanitize(form["rd"])
         switch try await services.enrollment.confirm(code: form["code"] ?? "", session: context.session, clientAddress: context.clientAddress) {
         case .confirmed(let codes, let cookie):
-            var response = recoveryCodesPage(codes, context: context, continueTo: rd ?? "/", path: "/login/enroll")
+            // Signed in by this response: the page's forms already carry the new session's token.
+            let renewed = services.csrf.renewed(context.web, secure: services.sessions.secureCookies)
+            var response = recoveryCodesPage(codes, web: renewed.web, continueTo: rd ?? "/", path: "/login/enroll")
             response.setCookie(cookie)
+            response.setCookie(renewed.cookie)
             return response
         case .wrongCode:
             return try await enrollPage(context: context, rd: rd, error: "code.wrong")
@@ -86,8 +89,8 @@ struct SecondFactorRoutes {
         return services.renderer.render(page, web: context.web, path: "/login/verify")
     }
 
-    private func recoveryCodesPage(_ codes: [String], context: SecondFactorContext, continueTo: String, path: String) -> Response {
-        var web = context.web
+    private func recoveryCodesPage(_ codes: [String], web: WebState, continueTo: String, path: String) -> Response {
+        var web = web
         web.session = nil
         let page = Page("recovery-codes", title: "recovery.title", values: ["codes": codes, "continueHref": continueTo])
         return services.renderer.render(page, web: web, path: path)

@@ -21,6 +21,18 @@ struct CSRFProtection: Sendable {
         return OpaqueToken.base64URLEncode(Array(mac))
     }
 
+    /// The cookie that carries `nonce` to the browser.
+    static func nonceCookie(_ nonce: String, secure: Bool) -> Cookie {
+        Cookie(name: cookieName, value: nonce, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    /// A fresh nonce for a page rendered in the same response as a new session: its cookie, and
+    /// the `web` state whose forms carry the token for it.
+    func renewed(_ web: WebState, secure: Bool) -> (web: WebState, cookie: Cookie) {
+        let nonce = OpaqueToken.generate().value
+        return (web.withCSRFToken(token(forNonce: nonce)), Self.nonceCookie(nonce, secure: secure))
+    }
+
     func isValid(token: String?, nonce: String?) -> Bool {
         guard let token, let nonce, OpaqueToken.isWellFormed(nonce) else { return false }
         return ConstantTime.equals(Array(token.utf8), Array(self.token(forNonce: nonce).utf8))

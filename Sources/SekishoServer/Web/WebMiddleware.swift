@@ -36,10 +36,14 @@ struct WebMiddleware: RouterMiddleware {
         context.web.session = try await sessions.load(token: request.cookies[SessionService.cookieName]?.value)
 
         var response = try await next(request, context)
-        if let newNonce {
-            response.setCookie(
-                Cookie(name: CSRFProtection.cookieName, value: newNonce, path: "/", secure: sessions.secureCookies, httpOnly: true, sameSite: .lax)
-            )
+        // A new session id (password, code, logout) comes with a new nonce too: a CSRF token
+        // seen before a change of privilege is worth nothing after it, like the session id. A
+        // route that renders a page in that same response renews it itself (`renewed`).
+        let setCookies = response.headers[values: .setCookie]
+        let renewsSession = setCookies.contains { $0.hasPrefix(SessionService.cookieName + "=") }
+        let setsNonce = setCookies.contains { $0.hasPrefix(CSRFProtection.cookieName + "=") }
+        if !setsNonce, let cookieNonce = newNonce ?? (renewsSession ? OpaqueToken.generate().value : nil) {
+            response.setCookie(CSRFProtection.nonceCookie(cookieNonce, secure: sessions.secureCookies))
         }
         if let chosen = request.uri.queryParameters["lang"].flatMap({ Language(rawValue: String($0)) }) {
             response.setCookie(
