@@ -556,11 +556,15 @@ class WebClient:
         )
 
     def sign_in_password(self, username: str, password: str) -> str:
-        """GET /login, then POST /login; returns the Location of the 303 (fails on anything else)."""
+        """GET /login, then POST /login, then the page it leads to, as a browser follows the 303 (the
+        session id and the CSRF nonce are new from there on); returns the Location of the 303."""
         self.get("/login")
         status, headers, text = self.post_form("/login", {"username": username, "password": password})
         assert status == 303, f"POST /login for {username} answered {status}, expected 303:\n{text[:800]}"
-        return headers.get("location", "")
+        location = headers.get("location", "")
+        if location.startswith("/"):
+            self.get(location)
+        return location
 
 
 def manual_key(page: str) -> str:
