@@ -21,9 +21,6 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
     let router = buildRouter(services)
     let headerTimeout = TimeAmount.milliseconds(Int64(configuration.server.headerTimeout * 1000))
     let bodyTimeout = TimeAmount.milliseconds(Int64(configuration.server.bodyTimeout * 1000))
-    if let raised = DescriptorLimit.raiseToHardLimit() {
-        logger.info("raised the open-file limit from \(raised.before) to \(raised.after)")
-    }
     let connections = ConnectionLimit(
         maximum: ConnectionLimit.effectiveMaximum(configured: configuration.server.maxConnections),
         logger: logger

@@ -18,6 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
                 return handler
             }
             let logger = Logger(label: "sekisho")
+            if let raised = DescriptorLimit.raiseToHardLimit() {
+                logger.info("raised the open-file limit from \(raised.before) to \(raised.after)")
+            }
             let dependencies = try Dependencies.open(configuration)
             try await dependencies.withStoreRunning {
                 let app = try await buildApplication(dependencies, logger: logger)
