@@ -80,7 +80,12 @@ struct RawHTTPClient {
     static func sendAndHangUp(port: Int, _ bytes: String) throws {
         let fd = try connected(port: port)
         defer { close(fd) }
-        let data = Array(bytes.utf8)
+        try writeAll(bytes, to: fd, port: port)
+    }
+
+    /// Writes all of `text` to the socket `fd`.
+    private static func writeAll(_ text: String, to fd: Int32, port: Int) throws {
+        let data = Array(text.utf8)
         var sent = 0
         while sent < data.count {
             let count = data[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -113,13 +118,7 @@ struct RawHTTPClient {
     private static func exchange(port: Int, request: String) throws -> [UInt8] {
         let fd = try connected(port: port)
         defer { close(fd) }
-        let bytes = Array(request.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard count > 0 else { throw BrowserError("write to 127.0.0.1:\(port) failed (errno \(errno))") }
-            sent += count
-        }
+        try writeAll(request, to: fd, port: port)
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
