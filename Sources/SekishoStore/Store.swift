@@ -70,11 +70,19 @@ public protocol SecondFactorStore: Sendable {
         startingSession: SessionStart?,
         effects: SideEffects
     ) async throws -> Bool
-    /// The replay guard and the sign-in it grants, in one transaction: when `step` is greater than
-    /// the stored one it becomes `last_step`, `startingSession` (if any) begins and `effects` are
-    /// written; otherwise nothing changes. Returns true for exactly one of any number of
+    /// The replay guard and the sign-in it grants, in one transaction: when `gate` (if any) lets
+    /// the guess through and `step` is greater than the stored one, it becomes `last_step`, the
+    /// account's series of failures ends, `startingSession` (if any) begins and `effects` are
+    /// written; otherwise nothing changes. ``CodeSpend/spent`` for exactly one of any number of
     /// concurrent callers with the same step. No code is spent without its sign-in.
-    func advanceLastStep(userID: Int64, to step: Int64, at now: Date, startingSession: SessionStart?, effects: SideEffects) async throws -> Bool
+    func spendCode(
+        userID: Int64,
+        step: Int64,
+        at now: Date,
+        gate: AttemptGate?,
+        startingSession: SessionStart?,
+        effects: SideEffects
+    ) async throws -> CodeSpend
     /// Removes the binding and its recovery codes (reset, S9) and ends the user's sessions.
     func removeBinding(userID: Int64, at now: Date, effects: SideEffects) async throws
     /// Replaces all recovery codes of the user (S12): old ones stop working at once, used or not.
@@ -86,6 +94,18 @@ public protocol SecondFactorStore: Sendable {
 }
 
 extension SecondFactorStore {
+    /// ``spendCode(userID:step:at:gate:startingSession:effects:)`` without a lockout gate; true
+    /// when the step was spent.
+    public func advanceLastStep(
+        userID: Int64,
+        to step: Int64,
+        at now: Date,
+        startingSession: SessionStart?,
+        effects: SideEffects
+    ) async throws -> Bool {
+        try await spendCode(userID: userID, step: step, at: now, gate: nil, startingSession: startingSession, effects: effects) == .spent
+    }
+
     public func advanceLastStep(userID: Int64, to step: Int64, at now: Date, effects: SideEffects) async throws -> Bool {
         try await advanceLastStep(userID: userID, to: step, at: now, startingSession: nil, effects: effects)
     }

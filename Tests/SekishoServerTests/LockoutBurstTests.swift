@@ -97,6 +97,38 @@ import Testing
         }
     }
 
+    /// Right codes are not guesses in flight: a crowd behind one address (an office's NAT) that
+    /// submits its codes at the same moment all signs in, even with more people than the address's
+    /// free failures. When every code was charged to the address before its check, more than 20
+    /// charges in flight at once made the address wait and refused the rest.
+    @Test func aCrowdOfRightCodesFromOneAddressAllSignIn() async throws {
+        let environment = try await TestEnvironment(overrides: ["lockout.address_free_failures": "3"])
+        defer { environment.remove() }
+        try await environment.application().test(.router) { client in
+            var crowd: [(browser: Browser, key: String)] = []
+            for index in 0..<12 {
+                let name = "user\(index)"
+                try await environment.createUser(name)
+                var browser = Browser(client)
+                let key = try await environment.enrollThenReturnToCodePage(&browser, user: name)
+                crowd.append((browser, key))
+            }
+            let locations = try await withThrowingTaskGroup(of: String?.self) { group in
+                for (browser, key) in crowd {
+                    // Enrolling spent this step's code; the next one is inside the window.
+                    let code = try environment.code(for: key, stepOffset: 1)
+                    group.addTask {
+                        var person = browser
+                        return try await person.post("/login/verify", [("code", code)]).headers[.location]
+                    }
+                }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }
+            }
+            #expect(locations == Array(repeating: "/", count: crowd.count))
+            #expect(try await environment.store.attempt(scope: .address, key: "unknown")?.failures ?? 0 == 0)
+        }
+    }
+
     /// Polls `condition` until it holds; the 10-second limit only turns a hang into a failure.
     static func waitUntil(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)

@@ -32,6 +32,12 @@ struct AttemptLimiter: Sendable {
         try await store.chargeAttempt(account: account, address: address, at: clock.now(), accountPolicy: accountPolicy, addressPolicy: addressPolicy)
     }
 
+    /// The gate for a guess already known to be right (an authenticator code matching a step of the
+    /// window): checked in the transaction that spends it, with no charge in flight.
+    func gate(account: String, address: String) -> AttemptGate {
+        AttemptGate(account: account, address: address, accountPolicy: accountPolicy, addressPolicy: addressPolicy)
+    }
+
     /// A wrong guess keeps its charge as a failure. Returns the audit events to write for it:
     /// `event`, and a lockout when this charge started the account's wait.
     func failed(_ charge: AttemptCharge, _ event: NewAuditEvent) -> [NewAuditEvent] {

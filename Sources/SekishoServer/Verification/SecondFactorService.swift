@@ -23,89 +23,105 @@ struct SecondFactorService: Sendable {
     }
 
     /// Checks the code and, when it is accepted, replaces the half-way `session` by a signed-in
-    /// one: for an authenticator code in the same transaction as the replay guard.
+    /// one in the transaction that spends the code.
     ///
-    /// The guess is charged before it is checked (see ``AttemptLimiter``); an accepted code ends
-    /// the account's series of failures in the transaction that spends it.
+    /// An authenticator code that matches an unused step of the window is spent through the
+    /// lockout's gate in one transaction (see ``AttemptGate``): no charge is in flight while it is
+    /// checked, so right codes from one address never count against each other. Every other guess
+    /// (a wrong or replayed code, a recovery code) is charged before it is checked (see
+    /// ``AttemptLimiter``).
     func verify(code input: String, session: ActiveSession, clientAddress: String) async throws -> Outcome {
         let user = session.user
-        guard let charge = try await limiter.charge(account: user.username, address: clientAddress) else { return .locked }
         let code = CodeInput.digits(input) ?? ""
         // Whichever code it is, the signed-in session begins in the transaction that spends it.
         let next = sessions.prepare(.signedIn, for: user, replacing: session, clientAddress: clientAddress)
         let start = SessionStart(next.record, replacing: session.record.idHash)
-        let accepted: Bool
         if code.count == 6 {
-            accepted = try await verifyAuthenticatorCode(
-                code,
-                user: user,
-                clientAddress: clientAddress,
-                charge: charge,
-                startingSession: start
-            )
-        } else if code.count == RecoveryCodes.digits {
-            accepted = try await useRecoveryCode(code, user: user, clientAddress: clientAddress, charge: charge, startingSession: start)
-        } else {
-            accepted = false
+            switch try await spendAuthenticatorCode(code, user: user, clientAddress: clientAddress, startingSession: start) {
+            case .spent:
+                limiter.metrics.codesOK.increment()
+                limiter.metrics.signInsOK.increment()
+                return .accepted(usedRecoveryCode: false, cookie: next.cookie)
+            case .mustWait:
+                return .locked
+            case .alreadyUsed, nil:
+                break
+            }
         }
-        guard accepted else {
-            let event = NewAuditEvent(
-                kind: AuditKind.codeFailed.rawValue,
-                subjectUserID: user.id,
-                username: user.username,
-                clientAddress: clientAddress
-            )
-            for event in limiter.failed(charge, event) { try await store.appendAudit(event, at: clock.now()) }
-            limiter.metrics.codesFailed.increment()
-            return .refused
+        guard let charge = try await limiter.charge(account: user.username, address: clientAddress) else { return .locked }
+        if code.count == RecoveryCodes.digits,
+            try await useRecoveryCode(code, user: user, clientAddress: clientAddress, charge: charge, startingSession: start)
+        {
+            limiter.metrics.codesOK.increment()
+            limiter.metrics.signInsOK.increment()
+            limiter.metrics.recoveryCodesUsed.increment()
+            return .accepted(usedRecoveryCode: true, cookie: next.cookie)
         }
-        limiter.metrics.codesOK.increment()
-        limiter.metrics.signInsOK.increment()
-        if code.count != 6 { limiter.metrics.recoveryCodesUsed.increment() }
-        return .accepted(usedRecoveryCode: code.count != 6, cookie: next.cookie)
+        let event = NewAuditEvent(
+            kind: AuditKind.codeFailed.rawValue,
+            subjectUserID: user.id,
+            username: user.username,
+            clientAddress: clientAddress
+        )
+        for event in limiter.failed(charge, event) { try await store.appendAudit(event, at: clock.now()) }
+        limiter.metrics.codesFailed.increment()
+        return .refused
     }
 
-    private func verifyAuthenticatorCode(
+    /// Spends an authenticator code that matches an unused step of the window; nil when it matches
+    /// none. A code whose step was used already is a replay (S7): logged here, and then charged as
+    /// a failure by the caller like any wrong code.
+    private func spendAuthenticatorCode(
         _ code: String,
         user: User,
         clientAddress: String,
-        charge: AttemptCharge,
         startingSession start: SessionStart
-    ) async throws -> Bool {
-        guard let binding = try await store.binding(userID: user.id) else { return false }
+    ) async throws -> CodeSpend? {
+        guard let binding = try await store.binding(userID: user.id) else { return nil }
         let secret = try secretBox.open([UInt8](binding.sealedSecret), context: EnrollmentService.bindingContext(user.id))
         let totp = TOTP(secret: secret, algorithm: OTPAlgorithm(rawValue: binding.algorithm) ?? .sha1, digits: binding.digits, period: binding.period)
         let now = clock.now()
-        guard let step = totp.match(code, at: now, window: window, after: binding.lastStep) else {
-            if totp.match(code, at: now, window: window) != nil {
-                // A valid code whose step was already used: someone replays a code (S7).
-                limiter.metrics.codesReplayed.increment()
-                try await store.appendAudit(
+        var spend: CodeSpend? = nil
+        if let step = totp.match(code, at: now, window: window, after: binding.lastStep) {
+            let effects = SideEffects(
+                audit: [
                     NewAuditEvent(
-                        kind: AuditKind.codeReplayRefused.rawValue,
+                        kind: AuditKind.signIn.rawValue,
                         subjectUserID: user.id,
                         username: user.username,
-                        clientAddress: clientAddress
-                    ),
-                    at: now
-                )
-            }
-            return false
+                        clientAddress: clientAddress,
+                        detail: "totp"
+                    )
+                ]
+            )
+            // The gate and the conditional update decide, in one transaction, between concurrent
+            // submissions of the same code and against a lockout that began meanwhile.
+            spend = try await store.spendCode(
+                userID: user.id,
+                step: step,
+                at: now,
+                gate: limiter.gate(account: user.username, address: clientAddress),
+                startingSession: start,
+                effects: effects
+            )
+            guard spend == .alreadyUsed else { return spend }
+        } else if totp.match(code, at: now, window: window) != nil {
+            spend = .alreadyUsed
         }
-        // The conditional update decides between concurrent submissions of the same code.
-        let effects = SideEffects(
-            audit: [
+        if spend == .alreadyUsed {
+            // A valid code whose step was already used: someone replays a code (S7).
+            limiter.metrics.codesReplayed.increment()
+            try await store.appendAudit(
                 NewAuditEvent(
-                    kind: AuditKind.signIn.rawValue,
+                    kind: AuditKind.codeReplayRefused.rawValue,
                     subjectUserID: user.id,
                     username: user.username,
-                    clientAddress: clientAddress,
-                    detail: "totp"
-                )
-            ],
-            attempt: .signedIn(charge)
-        )
-        return try await store.advanceLastStep(userID: user.id, to: step, at: now, startingSession: start, effects: effects)
+                    clientAddress: clientAddress
+                ),
+                at: now
+            )
+        }
+        return spend
     }
 
     private func useRecoveryCode(

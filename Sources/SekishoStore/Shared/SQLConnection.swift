@@ -25,6 +25,8 @@ public enum SQLDialect: Sendable {
 
     /// Locks the selected rows until the transaction ends.
     var lockingRows: String { self == .sqlite ? "" : "FOR UPDATE" }
+    /// Locks the selected rows against changes, not against other readers that lock them so.
+    var sharingRows: String { self == .sqlite ? "" : "FOR SHARE" }
     /// Locks the selected rows, skipping those another transaction holds (queue workers).
     var lockSkippingLocked: String { self == .sqlite ? "" : "FOR UPDATE SKIP LOCKED" }
     /// Orders text by bytes, as SQLite does, whatever locale the PostgreSQL database has.

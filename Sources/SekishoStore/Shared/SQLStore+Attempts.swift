@@ -68,11 +68,46 @@ extension SQLStore: AttemptStore {
                     ELSE \(now) + \(policy.baseDelay)
                         * CAST(CAST(1 AS BIGINT) << CAST(attempt.failures + 1 - \(free) AS INTEGER) AS DOUBLE PRECISION)
                 END
-            WHERE attempt.locked_until IS NULL OR attempt.locked_until <= \(now) OR attempt.window_start <= \(opened)
+            WHERE NOT \(waiting(at: now, policy: policy))
             RETURNING *
             """
         )
         return try row.map(AttemptRecord.init(row:))
+    }
+
+    /// True when the account or the address of `gate` has to wait now; takes the account's row for
+    /// writing and the address's for reading until the transaction ends, so that no charge can
+    /// start a wait between this check and the commit (see ``AttemptGate``).
+    static func mustWait(_ gate: AttemptGate, at now: Date, in db: any SQLConnection) throws -> Bool {
+        let account = try db.row(
+            """
+            SELECT CASE WHEN \(waiting(at: now, policy: gate.accountPolicy)) THEN 1 ELSE 0 END AS waiting
+            FROM attempt WHERE scope = 'account' AND key = \(gate.account) \(raw: db.dialect.lockingRows)
+            """
+        )
+        if try account?.int64("waiting") == 1 { return true }
+        let address = try db.row(
+            """
+            SELECT CASE WHEN \(waiting(at: now, policy: gate.addressPolicy)) THEN 1 ELSE 0 END AS waiting
+            FROM attempt WHERE scope = 'address' AND key = \(gate.address) \(raw: db.dialect.sharingRows)
+            """
+        )
+        return try address?.int64("waiting") == 1
+    }
+
+    /// The one definition of "has to wait" for a row of `attempt`: a wait is set, not over, and
+    /// its series still inside the window (an older series starts again).
+    private static func waiting(at now: Date, policy: LockoutPolicy) -> SQL {
+        let opened = now.addingTimeInterval(-policy.window)
+        return """
+            (attempt.locked_until IS NOT NULL AND attempt.locked_until > \(now) AND attempt.window_start > \(opened))
+            """
+    }
+
+    /// A right code that passed its gate ends the account's series of failures; the address keeps
+    /// its count (the code was never charged to it).
+    static func endSeries(of gate: AttemptGate, in db: any SQLConnection) throws {
+        try db.execute("DELETE FROM attempt WHERE scope = 'account' AND key = \(gate.account)")
     }
 
     static func settle(_ settlement: AttemptSettlement, in db: any SQLConnection) throws {

@@ -63,18 +63,21 @@ extension SQLStore: SecondFactorStore {
         }
     }
 
-    public func advanceLastStep(
+    public func spendCode(
         userID: Int64,
-        to step: Int64,
+        step: Int64,
         at now: Date,
+        gate: AttemptGate?,
         startingSession: SessionStart?,
         effects: SideEffects
-    ) async throws -> Bool {
+    ) async throws -> CodeSpend {
         try await write { db in
-            guard try Self.advanceStep(userID: userID, to: step, in: db) else { return false }
+            if let gate, try Self.mustWait(gate, at: now, in: db) { return .mustWait }
+            guard try Self.advanceStep(userID: userID, to: step, in: db) else { return .alreadyUsed }
+            if let gate { try Self.endSeries(of: gate, in: db) }
             try Self.begin(startingSession, in: db)
             try Self.apply(effects, in: db, at: now)
-            return true
+            return .spent
         }
     }
 
