@@ -148,6 +148,12 @@ public final class PostgresEngine: SQLEngine {
         try await query(PostgresQuery(sql)).map { try decode($0.sqlRow) }
     }
 
+    /// A statement in autocommit on a pooled connection: one round trip, no thread of the
+    /// engine's own.
+    public func writeOne<T: Sendable>(_ sql: SQL, _ decode: @escaping @Sendable (any SQLRow) throws -> T) async throws -> [T] {
+        try await query(PostgresQuery(sql)).map { try decode($0.sqlRow) }
+    }
+
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         do {
             return try await client.withConnection { connection in

@@ -68,6 +68,10 @@ public final class SQLiteEngine: SQLEngine {
         try mapped { try pool.unsafeRead { db in try SQLiteConnection(db: db).rows(sql).map(decode) } }
     }
 
+    public func writeOne<T: Sendable>(_ sql: SQL, _ decode: @escaping @Sendable (any SQLRow) throws -> T) async throws -> [T] {
+        try await write { db in try db.rows(sql).map(decode) }
+    }
+
     /// Runs `body` in an IMMEDIATE transaction on the single writer connection, waiting at most
     /// the busy timeout in all, queueing included.
     ///

@@ -18,6 +18,8 @@ public protocol SQLEngine: Sendable {
     func appliedMigrations() async throws -> [String]
     /// Runs one statement that changes nothing and decodes its rows.
     func read<T: Sendable>(_ sql: SQL, _ decode: @escaping @Sendable (any SQLRow) throws -> T) async throws -> [T]
+    /// Runs one statement that changes data as a transaction of its own and decodes its rows.
+    func writeOne<T: Sendable>(_ sql: SQL, _ decode: @escaping @Sendable (any SQLRow) throws -> T) async throws -> [T]
     /// Runs `body` in one transaction: all its changes are committed together, or none when it
     /// throws. Concurrent writers (other requests, processes, instances) never see half of it.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T

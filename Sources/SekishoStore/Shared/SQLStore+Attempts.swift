@@ -75,24 +75,21 @@ extension SQLStore: AttemptStore {
         return try row.map(AttemptRecord.init(row:))
     }
 
-    /// True when the account or the address of `gate` has to wait now; takes the account's row for
-    /// writing and the address's for reading until the transaction ends, so that no charge can
-    /// start a wait between this check and the commit (see ``AttemptGate``).
-    static func mustWait(_ gate: AttemptGate, at now: Date, in db: any SQLConnection) throws -> Bool {
-        let account = try db.row(
+    /// The gate's two checks for ``GuardedChange``: whether the account or the address has to
+    /// wait now. The account's row is taken for writing and the address's for reading until the
+    /// transaction ends, so that no charge can start a wait between this check and the commit
+    /// (see ``AttemptGate``).
+    static func gateStatements(_ gate: AttemptGate, at now: Date, dialect: SQLDialect) -> [SQL] {
+        [
             """
             SELECT CASE WHEN \(waiting(at: now, policy: gate.accountPolicy)) THEN 1 ELSE 0 END AS waiting
-            FROM attempt WHERE scope = 'account' AND key = \(gate.account) \(raw: db.dialect.lockingRows)
-            """
-        )
-        if try account?.int64("waiting") == 1 { return true }
-        let address = try db.row(
+            FROM attempt WHERE scope = 'account' AND key = \(gate.account) \(raw: dialect.lockingRows)
+            """,
             """
             SELECT CASE WHEN \(waiting(at: now, policy: gate.addressPolicy)) THEN 1 ELSE 0 END AS waiting
-            FROM attempt WHERE scope = 'address' AND key = \(gate.address) \(raw: db.dialect.sharingRows)
-            """
-        )
-        return try address?.int64("waiting") == 1
+            FROM attempt WHERE scope = 'address' AND key = \(gate.address) \(raw: dialect.sharingRows)
+            """,
+        ]
     }
 
     /// The one definition of "has to wait" for a row of `attempt`: a wait is set, not over, and
@@ -106,31 +103,40 @@ extension SQLStore: AttemptStore {
 
     /// A right code that passed its gate ends the account's series of failures; the address keeps
     /// its count (the code was never charged to it).
-    static func endSeries(of gate: AttemptGate, in db: any SQLConnection) throws {
-        try db.execute("DELETE FROM attempt WHERE scope = 'account' AND key = \(gate.account)")
+    static func endSeriesStatement(of gate: AttemptGate) -> @Sendable (SQL) -> SQL {
+        { when in "DELETE FROM attempt WHERE scope = 'account' AND key = \(gate.account) AND \(when)" }
     }
 
     static func settle(_ settlement: AttemptSettlement, in db: any SQLConnection) throws {
+        for statement in settlementStatements(settlement) { try db.execute(statement("TRUE")) }
+    }
+
+    /// How a right guess settles its charge, each statement run only `when` holds.
+    static func settlementStatements(_ settlement: AttemptSettlement) -> [@Sendable (SQL) -> SQL] {
         switch settlement {
         case .refund(let charge):
-            try refund(.account, key: charge.account, lockedUntil: charge.accountLockedUntil, in: db)
-            try refund(.address, key: charge.address, lockedUntil: charge.addressLockedUntil, in: db)
+            [
+                refund(.account, key: charge.account, lockedUntil: charge.accountLockedUntil),
+                refund(.address, key: charge.address, lockedUntil: charge.addressLockedUntil),
+            ]
         case .signedIn(let charge):
-            try db.execute("DELETE FROM attempt WHERE scope = 'account' AND key = \(charge.account)")
-            try refund(.address, key: charge.address, lockedUntil: charge.addressLockedUntil, in: db)
+            [
+                { when in "DELETE FROM attempt WHERE scope = 'account' AND key = \(charge.account) AND \(when)" },
+                refund(.address, key: charge.address, lockedUntil: charge.addressLockedUntil),
+            ]
         }
     }
 
     /// Takes one charge back: one failure less, and the wait it started (if any) lifted. A wait
     /// that another charge started since is a different time and stays.
-    private static func refund(_ scope: AttemptRecord.Scope, key: String, lockedUntil: Date?, in db: any SQLConnection) throws {
-        try db.execute(
+    private static func refund(_ scope: AttemptRecord.Scope, key: String, lockedUntil: Date?) -> @Sendable (SQL) -> SQL {
+        { when in
             """
             UPDATE attempt SET failures = failures - 1,
                 locked_until = CASE WHEN locked_until = \(lockedUntil) THEN NULL ELSE locked_until END
-            WHERE scope = \(scope.rawValue) AND key = \(key) AND failures > 0
+            WHERE scope = \(scope.rawValue) AND key = \(key) AND failures > 0 AND \(when)
             """
-        )
+        }
     }
 
     public func clearFailures(scope: AttemptRecord.Scope, key: String) async throws {

@@ -6,13 +6,19 @@ extension SQLStore: AuditStore {
     }
 
     static func insertAudit(_ event: NewAuditEvent, in db: any SQLConnection, at now: Date) throws {
-        try db.execute(
+        try db.execute(auditStatement(event, at: now)("TRUE"))
+    }
+
+    /// The insert of one audit event, run only `when` holds (see ``GuardedChange``).
+    static func auditStatement(_ event: NewAuditEvent, at now: Date) -> @Sendable (SQL) -> SQL {
+        { when in
             """
             INSERT INTO audit_event (at, kind, actor_user_id, subject_user_id, username, client_address, detail)
-            VALUES (\(now), \(event.kind), \(event.actorUserID), \(event.subjectUserID), \(event.username), \(event.clientAddress),
-                    \(event.detail))
+            SELECT \(now), \(event.kind), CAST(\(event.actorUserID) AS BIGINT), CAST(\(event.subjectUserID) AS BIGINT),
+                   \(event.username), \(event.clientAddress), \(event.detail)
+            WHERE \(when)
             """
-        )
+        }
     }
 
     public func auditEvents(userID: Int64?, kind: String?, limit: Int, offset: Int) async throws -> [AuditEvent] {

@@ -71,23 +71,40 @@ extension SQLStore: SecondFactorStore {
         startingSession: SessionStart?,
         effects: SideEffects
     ) async throws -> CodeSpend {
-        try await write { db in
-            if let gate, try Self.mustWait(gate, at: now, in: db) { return .mustWait }
-            guard try Self.advanceStep(userID: userID, to: step, in: db) else { return .alreadyUsed }
-            if let gate { try Self.endSeries(of: gate, in: db) }
-            try Self.begin(startingSession, in: db)
-            try Self.apply(effects, in: db, at: now)
-            return .spent
+        // A gate ends the account's series; a settlement would change the same row in the same
+        // statement on PostgreSQL, which it does not allow. Callers use one or the other.
+        precondition(gate == nil || effects.attempt == nil, "a gated code has no charge to settle")
+        var followers = gate.map { [Self.endSeriesStatement(of: $0)] } ?? []
+        followers += Self.sessionStatements(startingSession)
+        followers += effects.attempt.map(Self.settlementStatements) ?? []
+        followers += effects.audit.map { Self.auditStatement($0, at: now) }
+        // The replay guard: concurrent callers queue on the binding's row (PostgreSQL's row lock,
+        // SQLite's single writer) and each re-checks `last_step < step` against the committed row,
+        // so exactly one of them, in any process, changes it.
+        let change = GuardedChange(
+            gates: gate.map { Self.gateStatements($0, at: now, dialect: Engine.dialect) } ?? [],
+            guarding: { when in "UPDATE totp_binding SET last_step = \(step) WHERE user_id = \(userID) AND last_step < \(step) AND \(when)" },
+            followers: followers
+        )
+        let outcome: GuardedChange.Outcome
+        if effects.mails.isEmpty {
+            outcome = try await run(change)
+        } else {
+            // A mail's sealed body is bound to the id of its row: two statements, so not a part of
+            // the single statement; still one transaction.
+            outcome = try await write { db in
+                let outcome = try change.runStepByStep(in: db)
+                if outcome == .changed {
+                    for mail in effects.mails { try Self.insertMail(mail, in: db, at: now) }
+                }
+                return outcome
+            }
         }
-    }
-
-    /// The replay guard's one conditional statement; true when it changed the row.
-    ///
-    /// Concurrent callers queue on the row (PostgreSQL's row lock, SQLite's single writer); each
-    /// re-checks `last_step < step` against the committed row, so exactly one of them, in any
-    /// process, changes it.
-    private static func advanceStep(userID: Int64, to step: Int64, in db: any SQLConnection) throws -> Bool {
-        try db.execute("UPDATE totp_binding SET last_step = \(step) WHERE user_id = \(userID) AND last_step < \(step)") == 1
+        switch outcome {
+        case .gateClosed: return .mustWait
+        case .guardUnchanged: return .alreadyUsed
+        case .changed: return .spent
+        }
     }
 
     public func removeBinding(userID: Int64, at now: Date, effects: SideEffects) async throws {

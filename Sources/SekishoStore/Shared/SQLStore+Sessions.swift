@@ -16,21 +16,33 @@ extension SQLStore: SessionStore {
 
     /// The writes of a new session, inside the caller's transaction.
     static func insertSession(_ new: SessionRecord, replacing oldIDHash: String?, in db: any SQLConnection) throws {
+        for statement in sessionStatements(new, replacing: oldIDHash) { try db.execute(statement("TRUE")) }
+    }
+
+    /// The statements that begin a session, each run only `when` holds (see ``GuardedChange``).
+    static func sessionStatements(_ start: SessionStart?) -> [@Sendable (SQL) -> SQL] {
+        start.map { sessionStatements($0.session, replacing: $0.replacing) } ?? []
+    }
+
+    private static func sessionStatements(_ new: SessionRecord, replacing oldIDHash: String?) -> [@Sendable (SQL) -> SQL] {
+        var statements: [@Sendable (SQL) -> SQL] = []
         if let oldIDHash {
-            try db.execute("DELETE FROM session WHERE id_hash = \(oldIDHash)")
+            statements.append { when in "DELETE FROM session WHERE id_hash = \(oldIDHash) AND \(when)" }
             // An enrollment shown in the old session stays with the user's half-way state only.
-            try db.execute("DELETE FROM totp_enrollment WHERE session_id_hash = \(oldIDHash)")
+            statements.append { when in "DELETE FROM totp_enrollment WHERE session_id_hash = \(oldIDHash) AND \(when)" }
         }
-        try db.execute(
+        statements.append { when in
             """
             INSERT INTO session (id_hash, user_id, state, created_at, last_seen_at, expires_at, authenticated_at, client_address)
-            VALUES (\(new.idHash), \(new.userID), \(new.state.rawValue), \(new.createdAt), \(new.lastSeenAt), \(new.expiresAt),
-                    \(new.authenticatedAt), \(new.clientAddress))
+            SELECT \(new.idHash), \(new.userID), \(new.state.rawValue), \(new.createdAt), \(new.lastSeenAt), \(new.expiresAt),
+                   CAST(\(new.authenticatedAt) AS DOUBLE PRECISION), \(new.clientAddress)
+            WHERE \(when)
             """
-        )
-        if new.state == .signedIn {
-            try db.execute(#"UPDATE "user" SET last_sign_in_at = \#(new.createdAt) WHERE id = \#(new.userID)"#)
         }
+        if new.state == .signedIn {
+            statements.append { when in #"UPDATE "user" SET last_sign_in_at = \#(new.createdAt) WHERE id = \#(new.userID) AND \#(when)"# }
+        }
+        return statements
     }
 
     public func session(idHash: String) async throws -> SessionRecord? {

@@ -48,13 +48,29 @@ public final class SQLStore<Engine: SQLEngine>: Store, Sendable {
     /// Every change goes through here; whether the database took it is what ``writeHealth``
     /// tells `/readyz`.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await recordingHealth { try await engine.write(body) }
+    }
+
+    private func recordingHealth<T: Sendable>(_ change: () async throws -> T) async throws -> T {
         do {
-            let result = try await engine.write(body)
+            let result = try await change()
             writeHealth.succeeded()
             return result
         } catch let error as StoreError where error.isUnavailable {
             writeHealth.failed(error.description)
             throw error
+        }
+    }
+
+    /// Runs `change` as one transaction: step by step on SQLite, as one statement on PostgreSQL
+    /// (see ``GuardedChange``).
+    func run(_ change: GuardedChange) async throws -> GuardedChange.Outcome {
+        switch Engine.dialect {
+        case .sqlite:
+            return try await write { db in try change.runStepByStep(in: db) }
+        case .postgres:
+            let outcome = try await recordingHealth { try await engine.writeOne(change.asOneStatement, GuardedChange.outcome(of:)) }
+            return outcome.first ?? .guardUnchanged
         }
     }
 
