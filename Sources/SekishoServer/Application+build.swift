@@ -97,8 +97,8 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
         StaticPathGuard(prefix: "/static/")
         FileMiddleware("\(configuration.server.publicDirectory)/static", urlBasePath: "/static", searchForIndexHtml: false)
     }
-    HealthRoutes(store: dependencies.store, clock: dependencies.clock).register(on: router)
-    MetricsRoutes(metrics: dependencies.metrics, store: dependencies.store, allowed: configuration.metricsAllowed).register(on: router)
+    HealthRoutes(readiness: services.readiness).register(on: router)
+    MetricsRoutes(metrics: dependencies.metrics, outbox: services.outbox, allowed: configuration.metricsAllowed).register(on: router)
     // forward auth (helper)
     ForwardAuthRoutes(service: services.forwardAuth).register(on: router)
 
@@ -111,17 +111,37 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
             trustedProxies: configuration.server.trustedProxies
         )
     )
-    LoginRoutes(services: services).register(on: pages)
-    SetupRoutes(services: services).register(on: pages)
+    // Each route group gets the services it uses, nothing more; none touches the store.
+    let renderer = services.renderer
+    LoginRoutes(login: services.login, returnPath: services.returnPath, renderer: renderer).register(on: pages)
+    SetupRoutes(setup: services.setup, mailSettings: services.mailSettings, renderer: renderer).register(on: pages)
     let secondFactor = pages.group("/login", context: SecondFactorContext.self)
-    SecondFactorRoutes(services: services).register(on: secondFactor)
-    ResetRoutes(services: services).register(secondFactor: secondFactor, pages: pages)
-    DashboardRoutes(services: services).register(on: pages.group(context: SignedInContext.self))
-    AdminAPIRoutes(services: services).register(on: router)
+    SecondFactorRoutes(
+        enrollment: services.enrollment,
+        secondFactor: services.secondFactor,
+        csrf: services.csrf,
+        returnPath: services.returnPath,
+        renderer: renderer
+    ).register(on: secondFactor)
+    ResetRoutes(reset: services.reset, sessions: services.sessions, renderer: renderer).register(secondFactor: secondFactor, pages: pages)
+    DashboardRoutes(account: services.account, renderer: renderer).register(on: pages.group(context: SignedInContext.self))
+    AdminAPIRoutes(
+        admin: services.admin,
+        reports: services.reports,
+        authentication: APIAuthMiddleware(admin: services.admin, sessions: services.sessions, expectedOrigin: services.expectedOrigin)
+    ).register(on: router)
     let admin = pages.group(context: AdminContext.self)
-    AdminUserRoutes(services: services).register(on: admin)
-    AdminMailRoutes(services: services).register(on: admin)
-    AdminAuditRoutes(services: services).register(on: admin)
-    AdminSystemRoutes(services: services).register(on: admin)
+    AdminUserRoutes(admin: services.admin, reports: services.reports, mailSettings: services.mailSettings, renderer: renderer)
+        .register(on: admin)
+    AdminMailRoutes(mailSettings: services.mailSettings, renderer: renderer).register(on: admin)
+    AdminAuditRoutes(reports: services.reports, renderer: renderer, operatorTime: services.operatorTime).register(on: admin)
+    AdminSystemRoutes(
+        reports: services.reports,
+        outbox: services.outbox,
+        mailSettings: services.mailSettings,
+        clockStatus: dependencies.clockStatus,
+        renderer: renderer,
+        operatorTime: services.operatorTime
+    ).register(on: admin)
     return router
 }

@@ -19,6 +19,9 @@ struct Services: Sendable {
     let mailSettings: MailSettingsService
     let admin: AdminService
     let setup: SetupService
+    let reports: AdminReports
+    let outbox: OutboxStatus
+    let readiness: ReadinessProbe
     // forward auth (helper)
     let returnPath: ReturnPath
     let forwardAuth: ForwardAuthService
@@ -40,6 +43,7 @@ struct Services: Sendable {
             cache: configuration.forwardAuth.cacheTTL > 0 ? SessionCache(ttl: configuration.forwardAuth.cacheTTL) : nil
         )
         let mailSettings = MailSettingsService(store: store, secretBox: box, configuration: configuration.mail, clock: clock, logger: logger)
+        let outbox = OutboxStatus(store: store)
         // Verified for unknown users so that they cost the same Argon2id work as known ones.
         let dummyHash = try await dependencies.hasher.hash(OpaqueToken.generate().value)
         return Services(
@@ -84,7 +88,8 @@ struct Services: Sendable {
                 publicURL: configuration.server.publicURL,
                 allowedHosts: configuration.server.allowedHosts,
                 logger: logger,
-                seal: OutboxSeal(box: box)
+                seal: OutboxSeal(box: box),
+                outbox: outbox
             ),
             mailSettings: mailSettings,
             admin: AdminService(
@@ -102,6 +107,9 @@ struct Services: Sendable {
                 policy: dependencies.passwordPolicy,
                 mailSettings: mailSettings
             ),
+            reports: AdminReports(store: store, clock: clock),
+            outbox: outbox,
+            readiness: ReadinessProbe(store: store, clock: clock),
             // forward auth (helper)
             returnPath: ReturnPath(allowedDomains: configuration.forwardAuth.allowedDomains),
             forwardAuth: ForwardAuthService(

@@ -98,4 +98,18 @@ struct AccountService: Sendable {
         }
         return charge
     }
+
+    /// What the dashboard shows of the second factor.
+    struct SecondFactorStatus {
+        var authenticatorBound: Bool
+        var recoveryCodesRemaining: Int
+        /// Three or fewer codes left: time to make a new set.
+        var recoveryCodesLow: Bool { authenticatorBound && recoveryCodesRemaining <= 3 }
+    }
+
+    func secondFactorStatus(of user: User) async throws -> SecondFactorStatus {
+        let bound = try await store.binding(userID: user.id) != nil
+        let remaining = bound ? try await store.unusedRecoveryCodeCount(userID: user.id) : 0
+        return SecondFactorStatus(authenticatorBound: bound, recoveryCodesRemaining: remaining)
+    }
 }

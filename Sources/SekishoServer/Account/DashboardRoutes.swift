@@ -5,7 +5,8 @@ import SekishoStore
 /// The dashboard `/` of a signed-in person: who they are, two-factor status, new recovery
 /// codes, password change.
 struct DashboardRoutes {
-    let services: Services
+    let account: AccountService
+    let renderer: PageRenderer
 
     func register(on group: RouterGroup<SignedInContext>) {
         group.get("/", use: show)
@@ -20,7 +21,7 @@ struct DashboardRoutes {
     func changePassword(_ request: Request, context: SignedInContext) async throws -> Response {
         let form = context.web.form
         do {
-            try await services.account.changePassword(
+            try await account.changePassword(
                 session: context.session,
                 current: form["current_password"] ?? "",
                 new: form["new_password"] ?? "",
@@ -35,13 +36,13 @@ struct DashboardRoutes {
 
     func newRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
         do {
-            let codes = try await services.account.newRecoveryCodes(
+            let codes = try await account.newRecoveryCodes(
                 session: context.session,
                 password: context.web.form["password"] ?? "",
                 clientAddress: context.clientAddress
             )
             let page = Page("recovery-codes", title: "recovery.title", values: ["codes": codes, "continueHref": "/", "renewed": true])
-            return services.renderer.render(page, web: context.web, path: "/")
+            return renderer.render(page, web: context.web, path: "/")
         } catch let refusal as AccountService.Refusal {
             return try await dashboard(context: context, message: (.error, Self.key(for: refusal)))
         }
@@ -49,8 +50,7 @@ struct DashboardRoutes {
 
     private func dashboard(context: SignedInContext, message: (Page.MessageKind, String)?) async throws -> Response {
         let user = context.session.user
-        let bound = try await services.store.binding(userID: user.id) != nil
-        let remaining = bound ? try await services.store.unusedRecoveryCodeCount(userID: user.id) : 0
+        let status = try await account.secondFactorStatus(of: user)
         var page = Page(
             "dashboard",
             title: "dashboard.title",
@@ -62,15 +62,15 @@ struct DashboardRoutes {
                     "isAdmin": user.role == .admin,
                 ],
                 "twoFactorEnabled": user.twoFactorEnabled,
-                "authenticatorBound": bound,
-                "recoveryCodesRemaining": remaining,
-                "recoveryCodesLow": bound && remaining <= 3,
+                "authenticatorBound": status.authenticatorBound,
+                "recoveryCodesRemaining": status.recoveryCodesRemaining,
+                "recoveryCodesLow": status.recoveryCodesLow,
                 "lastSignIn": user.lastSignInAt.map(NoticeMails.timestamp) ?? "",
-                "minimumLength": services.dependencies.configuration.password.minimumLength,
+                "minimumLength": account.policy.minimumLength,
             ]
         )
         if let message { page = page.with(message.0, message.1) }
-        return services.renderer.render(page, web: context.web, path: "/")
+        return renderer.render(page, web: context.web, path: "/")
     }
 
     static func key(for refusal: AccountService.Refusal) -> String {

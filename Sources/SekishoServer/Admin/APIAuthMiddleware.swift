@@ -7,7 +7,10 @@ import SekishoStore
 /// create`), or the session cookie of a fully signed-in administrator. Every error leaves as JSON.
 struct APIAuthMiddleware: RouterMiddleware {
     typealias Context = APIContext
-    let services: Services
+    let admin: AdminService
+    let sessions: SessionService
+    /// The origin of our pages when a public URL is configured (for the Origin check).
+    let expectedOrigin: String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -36,19 +39,19 @@ struct APIAuthMiddleware: RouterMiddleware {
     private func actor(for request: Request, peer: String) async throws -> AdminService.Actor {
         if let authorization = request.headers[.authorization] {
             guard authorization.hasPrefix("Bearer "), case let token = String(authorization.dropFirst(7)), OpaqueToken.isWellFormed(token),
-                let user = try await services.store.apiTokenUser(hash: OpaqueToken.hash(token), at: services.clock.now())
+                let user = try await admin.user(forAPIToken: token)
             else { throw APIError(status: .unauthorized, code: "invalid_token", message: "the API token is not valid") }
             guard user.role == .admin else { throw APIError(status: .forbidden, code: "forbidden", message: "administrators only") }
-            return AdminService.Actor(user: user, authenticatedAt: services.clock.now(), clientAddress: peer, isToken: true)
+            return AdminService.Actor(user: user, authenticatedAt: admin.clock.now(), clientAddress: peer, isToken: true)
         }
-        guard let session = try await services.sessions.load(token: request.cookies[SessionService.cookieName]?.value) else {
+        guard let session = try await sessions.load(token: request.cookies[SessionService.cookieName]?.value) else {
             throw APIError(status: .unauthorized, code: "unauthenticated", message: "sign in as an administrator or send an API token")
         }
         guard session.isSignedIn, session.user.role == .admin else {
             throw APIError(status: .forbidden, code: "forbidden", message: "administrators only")
         }
         // A cookie rides along with cross-site requests; a browser's own scripts are same-origin.
-        if request.method != .get, !CSRFProtection.isSameOrigin(request, expectedOrigin: services.expectedOrigin) {
+        if request.method != .get, !CSRFProtection.isSameOrigin(request, expectedOrigin: expectedOrigin) {
             throw APIError(status: .forbidden, code: "cross_origin", message: "cross-origin request refused")
         }
         return AdminService.Actor(user: session.user, authenticatedAt: session.record.authenticatedAt, clientAddress: peer, isToken: false)

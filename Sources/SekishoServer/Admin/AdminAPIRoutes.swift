@@ -6,8 +6,9 @@ import SekishoStore
 
 /// `/api/v1/users`: the user operations of the admin pages, for scripts.
 struct AdminAPIRoutes {
-    let services: Services
-    var admin: AdminService { services.admin }
+    let admin: AdminService
+    let reports: AdminReports
+    let authentication: APIAuthMiddleware
 
     struct UserJSON: Codable {
         let id: Int64
@@ -41,7 +42,7 @@ struct AdminAPIRoutes {
     }
 
     func register(on router: Router<SekishoRequestContext>) {
-        let api = router.group("/api/v1", context: APIContext.self).add(middleware: APIAuthMiddleware(services: services))
+        let api = router.group("/api/v1", context: APIContext.self).add(middleware: authentication)
         api.get("/users", use: list)
         api.post("/users", use: create)
         api.get("/users/{id}", use: show)
@@ -55,7 +56,7 @@ struct AdminAPIRoutes {
         let search = request.uri.queryParameters["q"].map(String.init)
         let limit = min(max(request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100, 1), 1000)
         let offset = max(request.uri.queryParameters["offset"].flatMap { Int(String($0)) } ?? 0, 0)
-        let rows = try await services.store.listUsers(search: search, limit: limit, offset: offset, at: services.clock.now())
+        let (rows, _) = try await reports.users(search: search, limit: limit, offset: offset)
         return try json(
             rows.map { UserJSON($0.user, bound: $0.authenticatorBound, locked: $0.lockedUntil != nil) }
         )
@@ -77,8 +78,8 @@ struct AdminAPIRoutes {
 
     func show(_ request: Request, context: APIContext) async throws -> Response {
         let user = try await target(context)
-        let bound = try await services.store.binding(userID: user.id) != nil
-        return try json(UserJSON(user, bound: bound, locked: nil))
+        let standing = try await reports.standing(of: user)
+        return try json(UserJSON(user, bound: standing.authenticatorBound, locked: standing.locked))
     }
 
     func update(_ request: Request, context: APIContext) async throws -> Response {

@@ -5,35 +5,27 @@ import SekishoStore
 /// `/admin/audit`: who did what, to whom, when and from where; filtered by user and kind.
 struct AdminAuditRoutes {
     static let pageSize = 50
-    let services: Services
+    let reports: AdminReports
+    let renderer: PageRenderer
+    let operatorTime: OperatorTime
 
     func register(on group: RouterGroup<AdminContext>) {
         group.get("/admin/audit", use: show)
     }
 
     func show(_ request: Request, context: AdminContext) async throws -> Response {
-        let store = services.store
         let username = request.uri.queryParameters["user"].map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
         let kind = request.uri.queryParameters["kind"].map(String.init) ?? ""
         let page = max(1, request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1)
-        var userID: Int64?
-        if !username.isEmpty {
-            // An unknown name matches nothing rather than everything.
-            userID = try await store.user(username: UserName.normalize(username))?.id ?? -1
-        }
-        let events = try await store.auditEvents(
-            userID: userID,
+        let (events, actorNames) = try await reports.auditEvents(
+            username: username.isEmpty ? nil : username,
             kind: kind.isEmpty ? nil : kind,
             limit: Self.pageSize + 1,
             offset: (page - 1) * Self.pageSize
         )
-        var actorNames: [Int64: String] = [:]
-        for id in Set(events.compactMap(\.actorUserID)) {
-            actorNames[id] = try await store.user(id: id)?.username ?? "#\(id)"
-        }
-        let localizer = services.renderer.localizer
+        let localizer = renderer.localizer
         let language = context.web.language
-        let time = services.operatorTime
+        let time = operatorTime
         let query = "&user=\(username.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&kind=\(kind)"
         var values: [String: Any] = [
             "user": username,
@@ -41,7 +33,7 @@ struct AdminAuditRoutes {
             "kinds": AuditKind.allCases.map {
                 ["name": $0.rawValue, "label": Self.label(of: $0.rawValue, localizer, language), "selected": $0.rawValue == kind]
             },
-            "zone": time.zoneName(at: services.clock.now()),
+            "zone": time.zoneName(at: reports.clock.now()),
             "events": events.prefix(Self.pageSize).map { event in
                 [
                     "at": time.text(event.at), "kind": event.kind, "kindLabel": Self.label(of: event.kind, localizer, language),
@@ -55,7 +47,7 @@ struct AdminAuditRoutes {
         // Absent keys, not empty strings or nil: Mustache would render those as links.
         if page > 1 { values["previous"] = "/admin/audit?page=\(page - 1)\(query)" }
         if events.count > Self.pageSize { values["next"] = "/admin/audit?page=\(page + 1)\(query)" }
-        return services.renderer.render(Page("admin-audit", title: "admin.audit_title", values: values), web: context.web, path: "/admin/audit")
+        return renderer.render(Page("admin-audit", title: "admin.audit_title", values: values), web: context.web, path: "/admin/audit")
     }
 
     /// The words for an event kind (`audit.kind.<kind>`); a kind without a translation (from a newer or older

@@ -6,7 +6,8 @@ import SekishoStore
 /// `/admin/mail`: the SMTP settings (password stored sealed, never shown back) and a test mail
 /// that reports the server's reply.
 struct AdminMailRoutes {
-    let services: Services
+    let mailSettings: MailSettingsService
+    let renderer: PageRenderer
 
     func register(on group: RouterGroup<AdminContext>) {
         group.get("/admin/mail", use: show)
@@ -50,34 +51,28 @@ struct AdminMailRoutes {
         settings.senderAddress = senderAddress
         settings.senderName = senderName
         let password = form["password"].flatMap { $0.isEmpty ? nil : $0 }
-        let audit = NewAuditEvent(
-            kind: AuditKind.mailSettingsChanged.rawValue,
-            actorUserID: context.session.user.id,
-            clientAddress: context.clientAddress,
-            detail: "\(host):\(port) \(security.rawValue)"
-        )
-        try await services.mailSettings.save(settings, password: password, effects: SideEffects(audit: [audit]))
+        try await mailSettings.save(settings, password: password, by: context.session.user, clientAddress: context.clientAddress)
         return Redirect.response(to: "/admin/mail?saved=1")
     }
 
     func sendTest(_ request: Request, context: AdminContext) async throws -> Response {
         let recipient = context.web.form["recipient"].flatMap { $0.isEmpty ? nil : $0 } ?? context.session.user.email
         do {
-            let reply = try await services.mailSettings.sendTestMail(to: recipient)
+            let reply = try await mailSettings.sendTestMail(to: recipient)
             return try await page(
                 context: context,
-                message: (.success, services.renderer.localizer.text("admin.mail_test_sent", context.web.language) + " " + reply)
+                message: (.success, renderer.localizer.text("admin.mail_test_sent", context.web.language) + " " + reply)
             )
         } catch {
             return try await page(
                 context: context,
-                message: (.error, services.renderer.localizer.text("admin.mail_test_failed", context.web.language) + " \(error)")
+                message: (.error, renderer.localizer.text("admin.mail_test_failed", context.web.language) + " \(error)")
             )
         }
     }
 
     private func page(context: AdminContext, message: (Page.MessageKind, String)?) async throws -> Response {
-        let settings = try await services.mailSettings.smtpSettings()
+        let settings = try await mailSettings.smtpSettings()
         let security = settings?.security ?? .starttls
         var page = Page(
             "admin-mail",
@@ -87,13 +82,13 @@ struct AdminMailRoutes {
                 "passwordSet": settings?.sealedPassword != nil, "caFile": settings?.caFile ?? "",
                 "allowPlaintext": settings?.allowPlaintextAuth ?? false,
                 "security_none": security == .none, "security_starttls": security == .starttls, "security_tls": security == .tls,
-                "from": settings?.senderAddress ?? services.dependencies.configuration.mail.from,
-                "fromName": settings?.senderName ?? services.dependencies.configuration.mail.fromName,
-                "transport": try await services.mailSettings.transportSummary(),
+                "from": settings?.senderAddress ?? mailSettings.configuration.from,
+                "fromName": settings?.senderName ?? mailSettings.configuration.fromName,
+                "transport": try await mailSettings.transportSummary(),
                 "adminEmail": context.session.user.email,
             ]
         )
         if let message { page = page.with(message.0, message.1) }
-        return services.renderer.render(page, web: context.web, path: "/admin/mail")
+        return renderer.render(page, web: context.web, path: "/admin/mail")
     }
 }

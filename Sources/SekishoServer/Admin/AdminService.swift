@@ -17,6 +17,14 @@ struct AdminService: Sendable {
     let mailSettings: MailSettingsService
     let notices: NoticeMails
 
+    /// The minimum length and other rules for the passwords administrators set.
+    var passwordPolicy: PasswordPolicy { users.policy }
+
+    /// The user an API token (made with `sekisho token create`) acts for, while it is valid.
+    func user(forAPIToken token: String) async throws -> User? {
+        try await store.apiTokenUser(hash: OpaqueToken.hash(token), at: clock.now())
+    }
+
     /// Who acts, and how recently they proved their password.
     struct Actor: Sendable {
         let user: User

@@ -7,36 +7,39 @@ import SekishoStore
 /// last 24 hours, the last clock check and the mail queue, each linking to where the details are; then version,
 /// database and where mail goes.
 struct AdminSystemRoutes {
-    let services: Services
+    let reports: AdminReports
+    let outbox: OutboxStatus
+    let mailSettings: MailSettingsService
+    let clockStatus: ClockStatus
+    let renderer: PageRenderer
+    let operatorTime: OperatorTime
 
     func register(on group: RouterGroup<AdminContext>) {
         group.get("/admin/system", use: show)
     }
 
     func show(_ request: Request, context: AdminContext) async throws -> Response {
-        let localizer = services.renderer.localizer
+        let localizer = renderer.localizer
         let language = context.web.language
-        let time = services.operatorTime
-        let now = services.clock.now()
-        let mails = try await services.store.outboxMails(limit: 500)
-        let waiting = mails.filter { $0.sentAt == nil && $0.failedAt == nil }
-        let failed = mails.filter { $0.failedAt != nil }
-        let problems = (waiting.filter { $0.lastError != nil } + failed).prefix(10).map { mail in
+        let time = operatorTime
+        let now = reports.clock.now()
+        let queue = try await outbox.summary()
+        let problems = queue.problems.prefix(10).map { mail in
             [
                 "id": mail.id, "recipient": mail.recipient, "subject": mail.subject, "error": mail.lastError ?? "",
                 "state": localizer.text(mail.failedAt != nil ? "admin.system_state_failed" : "admin.system_state_retrying", language),
                 "attempts": mail.attempts,
             ] as [String: Any]
         }
-        let chart = try await ActivityChart.load(store: services.store, now: now)
+        let chart = try await reports.activity()
         let labels = ActivityChart.series.map { localizer.text($0.labelKey, language) }
         var values: [String: Any] = [
             "version": SekishoVersion.current,
-            "database": services.store.location,
-            "transport": try await services.mailSettings.transportSummary(),
-            "waiting": waiting.count,
-            "failed": failed.count,
-            "mailHealthy": waiting.allSatisfy { $0.lastError == nil } && failed.isEmpty,
+            "database": reports.databaseLocation,
+            "transport": try await mailSettings.transportSummary(),
+            "waiting": queue.waiting.count,
+            "failed": queue.failed.count,
+            "mailHealthy": queue.isHealthy,
             "problems": problems,
             "zone": time.zoneName(at: now),
             "chart": chart.svg(
@@ -46,14 +49,14 @@ struct AdminSystemRoutes {
             ),
             "legend": Self.legend(chart, labels: labels),
         ]
-        if let clock = services.dependencies.clockStatus.last {
+        if let clock = clockStatus.last {
             values["clock"] = Self.clockValues(
                 clock,
                 verdict: localizer.text("admin.system_clock_\(clock.verdict.rawValue)", language),
                 checkedAt: time.text(clock.checkedAt)
             )
         }
-        return services.renderer.render(Page("admin-system", title: "admin.system_title", values: values), web: context.web, path: "/admin/system")
+        return renderer.render(Page("admin-system", title: "admin.system_title", values: values), web: context.web, path: "/admin/system")
     }
 
     /// One legend entry per series: its total over 24 hours and the audit log filtered to it.

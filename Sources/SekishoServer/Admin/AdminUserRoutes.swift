@@ -1,12 +1,15 @@
 import Foundation
 import Hummingbird
+import SekishoCore
 import SekishoStore
 
 /// `/admin/users`: list, create, edit, delete, reset the authenticator, unlock.
 struct AdminUserRoutes {
     static let pageSize = 25
-    let services: Services
-    var admin: AdminService { services.admin }
+    let admin: AdminService
+    let reports: AdminReports
+    let mailSettings: MailSettingsService
+    let renderer: PageRenderer
 
     func register(on group: RouterGroup<AdminContext>) {
         group.get("/admin", use: { _, _ in Redirect.response(to: "/admin/users") })
@@ -23,9 +26,7 @@ struct AdminUserRoutes {
     func list(_ request: Request, context: AdminContext) async throws -> Response {
         let search = request.uri.queryParameters["q"].map(String.init)?.trimmingCharacters(in: .whitespaces)
         let page = max(1, request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1)
-        let now = services.clock.now()
-        let total = try await services.store.countUsers(search: search)
-        let rows = try await services.store.listUsers(search: search, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, at: now)
+        let (rows, total) = try await reports.users(search: search, limit: Self.pageSize, offset: (page - 1) * Self.pageSize)
         let query = search.map { "&q=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
         var values: [String: Any] = [
             "q": search ?? "",
@@ -42,11 +43,11 @@ struct AdminUserRoutes {
         // Absent keys, not empty strings or nil: Mustache would render those as links.
         if page > 1 { values["previous"] = "/admin/users?page=\(page - 1)\(query)" }
         if page * Self.pageSize < total { values["next"] = "/admin/users?page=\(page + 1)\(query)" }
-        return services.renderer.render(Page("admin-users", title: "admin.users_title", values: values), web: context.web, path: "/admin/users")
+        return renderer.render(Page("admin-users", title: "admin.users_title", values: values), web: context.web, path: "/admin/users")
     }
 
     func showNew(_ request: Request, context: AdminContext) async throws -> Response {
-        try await newPage(context: context, values: ["role_user": true, "twoFactor": try await services.mailSettings.isConfigured()], error: nil)
+        try await newPage(context: context, values: ["role_user": true, "twoFactor": try await mailSettings.isConfigured()], error: nil)
     }
 
     func create(_ request: Request, context: AdminContext) async throws -> Response {
@@ -67,7 +68,7 @@ struct AdminUserRoutes {
                 "username": form["username"] ?? "", "displayName": form["display_name"] ?? "", "email": form["email"] ?? "",
                 "role_admin": form["role"] == "admin", "role_user": form["role"] != "admin", "twoFactor": form["two_factor"] != nil,
             ]
-            return try await newPage(context: context, values: values, error: refusal.text(services.renderer.localizer, context.web.language))
+            return try await newPage(context: context, values: values, error: refusal.text(renderer.localizer, context.web.language))
         }
     }
 
@@ -127,7 +128,7 @@ struct AdminUserRoutes {
     }
 
     private func target(_ context: AdminContext) async throws -> User {
-        guard let id = context.parameters.get("id").flatMap(Int64.init), let user = try await services.store.user(id: id) else {
+        guard let id = context.parameters.get("id").flatMap(Int64.init), let user = try await reports.user(id: id) else {
             throw HTTPError(.notFound, message: "no such user")
         }
         return user
@@ -135,25 +136,24 @@ struct AdminUserRoutes {
 
     private func newPage(context: AdminContext, values: [String: Any], error: String?) async throws -> Response {
         var page = Page("admin-user-new", title: "admin.new_title", values: values)
-        page.values["mailConfigured"] = try await services.mailSettings.isConfigured()
-        page.values["minimumLength"] = services.dependencies.configuration.password.minimumLength
+        page.values["mailConfigured"] = try await mailSettings.isConfigured()
+        page.values["minimumLength"] = admin.passwordPolicy.minimumLength
         if let error { page = page.with(.error, error) }
-        return services.renderer.render(page, web: context.web, path: "/admin/users/new")
+        return renderer.render(page, web: context.web, path: "/admin/users/new")
     }
 
     private func editPage(_ user: User, context: AdminContext, message: (Page.MessageKind, String)?) async throws -> Response {
-        let store = services.store
-        let bound = try await store.binding(userID: user.id) != nil
-        let locked = try await store.attempt(scope: .account, key: user.username)?.lockedUntil.map { $0 > services.clock.now() } ?? false
-        let recent = services.clock.now().timeIntervalSince(context.session.record.authenticatedAt) <= AdminService.recentAuthentication
+        let standing = try await reports.standing(of: user)
+        let recent = reports.clock.now().timeIntervalSince(context.session.record.authenticatedAt) <= AdminService.recentAuthentication
         var page = Page(
             "admin-user-edit",
             title: "admin.edit_title",
             values: [
                 "target": [
                     "id": user.id, "username": user.username, "displayName": user.displayName, "email": user.email,
-                    "role_admin": user.role == .admin, "role_user": user.role == .user, "twoFactor": user.twoFactorEnabled, "bound": bound,
-                    "locked": locked,
+                    "role_admin": user.role == .admin, "role_user": user.role == .user, "twoFactor": user.twoFactorEnabled,
+                    "bound": standing.authenticatorBound,
+                    "locked": standing.locked,
                     "createdAt": NoticeMails.timestamp(user.createdAt), "lastSignIn": user.lastSignInAt.map(NoticeMails.timestamp) ?? "—",
                 ] as [String: Any],
                 "needsPassword": !recent,
@@ -161,6 +161,6 @@ struct AdminUserRoutes {
             ]
         )
         if let message { page = page.with(message.0, message.1) }
-        return services.renderer.render(page, web: context.web, path: "/admin/users/\(user.id)")
+        return renderer.render(page, web: context.web, path: "/admin/users/\(user.id)")
     }
 }

@@ -20,24 +20,10 @@ public struct Console: Sendable {
     public init(_ dependencies: Dependencies, logger: Logger) async throws {
         try await dependencies.store.migrate()
         try await UserNameMigration.run(store: dependencies.store, clock: dependencies.clock, logger: logger)
-        let box = dependencies.secretBox
-        let localizer = try Localizer(directory: "\(dependencies.configuration.server.publicDirectory)/locales")
-        let notices = NoticeMails(localizer: localizer, clock: dependencies.clock)
-        mail = MailSettingsService(
-            store: dependencies.store,
-            secretBox: box,
-            configuration: dependencies.configuration.mail,
-            clock: dependencies.clock,
-            logger: logger
-        )
-        admin = AdminService(
-            store: dependencies.store,
-            hasher: dependencies.hasher,
-            clock: dependencies.clock,
-            users: dependencies.userService,
-            mailSettings: mail,
-            notices: notices
-        )
+        // The same services as the server's, so that the console follows the same rules.
+        let services = try await Services.build(dependencies, logger: logger)
+        mail = services.mailSettings
+        admin = services.admin
         store = dependencies.store
         clock = dependencies.clock
     }

@@ -1,8 +1,11 @@
 import Hummingbird
+import SekishoCore
 
 /// `GET/POST /setup/{token}`: the page that creates the first administrator.
 struct SetupRoutes {
-    let services: Services
+    let setup: SetupService
+    let mailSettings: MailSettingsService
+    let renderer: PageRenderer
 
     func register(on pages: RouterGroup<SekishoRequestContext>) {
         pages.get("/setup/{token}", use: show)
@@ -11,15 +14,15 @@ struct SetupRoutes {
 
     func show(_ request: Request, context: SekishoRequestContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
-        guard try await services.setup.isUsable(token: token) else { return invalid(context) }
-        return try await page(token: token, context: context, values: ["twoFactor": try await services.mailSettings.isConfigured()], error: nil)
+        guard try await setup.isUsable(token: token) else { return invalid(context) }
+        return try await page(token: token, context: context, values: ["twoFactor": try await mailSettings.isConfigured()], error: nil)
     }
 
     func create(_ request: Request, context: SekishoRequestContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
         let form = context.web.form
         do {
-            let user = try await services.setup.createFirstAdministrator(
+            let user = try await setup.createFirstAdministrator(
                 token: token,
                 username: form["username"] ?? "",
                 displayName: form["display_name"] ?? "",
@@ -40,7 +43,7 @@ struct SetupRoutes {
                 token: token,
                 context: context,
                 values: values,
-                error: refusal.text(services.renderer.localizer, context.web.language)
+                error: refusal.text(renderer.localizer, context.web.language)
             )
         }
     }
@@ -48,18 +51,18 @@ struct SetupRoutes {
     private func page(token: String, context: SekishoRequestContext, values: [String: Any], error: String?) async throws -> Response {
         var page = Page("setup", title: "setup.title", values: values)
         page.values["action"] = "/setup/\(token)"
-        page.values["minimumLength"] = services.dependencies.configuration.password.minimumLength
+        page.values["minimumLength"] = setup.policy.minimumLength
         if let error { page = page.with(.error, error) }
-        return services.renderer.render(page, web: context.web, path: "/setup")
+        return renderer.render(page, web: context.web, path: "/setup")
     }
 
     private func invalid(_ context: SekishoRequestContext) -> Response {
         let page = Page(
             "message",
             title: "setup.invalid_title",
-            values: ["message": services.renderer.localizer.text("setup.invalid", context.web.language), "linkHref": "/login"],
+            values: ["message": renderer.localizer.text("setup.invalid", context.web.language), "linkHref": "/login"],
             status: .notFound
         )
-        return services.renderer.render(page, web: context.web, path: "/setup")
+        return renderer.render(page, web: context.web, path: "/setup")
     }
 }

@@ -135,4 +135,9 @@ struct EnrollmentService: Sendable {
     static func bindingContext(_ userID: Int64) -> SealContext {
         SealContext(table: "totp_binding", column: "sealed_secret", rowID: String(userID))
     }
+
+    /// True when the user has an authenticator bound (the code page, not enrollment, is next).
+    func isEnrolled(_ user: User) async throws -> Bool {
+        try await store.binding(userID: user.id) != nil
+    }
 }

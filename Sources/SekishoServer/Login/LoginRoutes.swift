@@ -1,9 +1,10 @@
 import Hummingbird
-import SekishoStore
 
 /// `GET/POST /login` and `POST /logout`.
 struct LoginRoutes {
-    let services: Services
+    let login: LoginService
+    let returnPath: ReturnPath
+    let renderer: PageRenderer
 
     func register(on pages: RouterGroup<SekishoRequestContext>) {
         pages.get("/login", use: showLogin)
@@ -12,7 +13,7 @@ struct LoginRoutes {
     }
 
     func showLogin(_ request: Request, context: SekishoRequestContext) async throws -> Response {
-        let rd = services.returnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        let rd = returnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
         if let session = context.web.session, session.isSignedIn {
             return Redirect.response(to: rd ?? "/")
         }
@@ -26,14 +27,14 @@ struct LoginRoutes {
         } else if request.uri.queryParameters["setup"] != nil {
             page = page.with(.success, "setup.done")
         }
-        return services.renderer.render(page, web: context.web, path: "/login")
+        return renderer.render(page, web: context.web, path: "/login")
     }
 
     func submitLogin(_ request: Request, context: SekishoRequestContext) async throws -> Response {
         let form = context.web.form
         let username = form["username"] ?? ""
-        let rd = services.returnPath.sanitize(form["rd"])
-        let outcome = try await services.login.signIn(
+        let rd = returnPath.sanitize(form["rd"])
+        let outcome = try await login.signIn(
             username: username,
             password: form["password"] ?? "",
             replacing: context.web.session,
@@ -41,13 +42,13 @@ struct LoginRoutes {
         )
         guard case .accepted(let next, let cookie) = outcome else {
             let page = Page("login", title: "login.title", values: ["username": username, "rd": rd ?? ""]).with(.error, "login.failed")
-            return services.renderer.render(page, web: context.web, path: "/login")
+            return renderer.render(page, web: context.web, path: "/login")
         }
         let target =
             switch next {
             case .signedIn: rd ?? "/"
-            case .enroll: "/login/enroll" + services.returnPath.query(rd)
-            case .verify: "/login/verify" + services.returnPath.query(rd)
+            case .enroll: "/login/enroll" + returnPath.query(rd)
+            case .verify: "/login/verify" + returnPath.query(rd)
             }
         var response = Redirect.response(to: target)
         response.setCookie(cookie)
@@ -57,11 +58,7 @@ struct LoginRoutes {
     func logout(_ request: Request, context: SekishoRequestContext) async throws -> Response {
         var response = Redirect.response(to: "/login")
         if let session = context.web.session {
-            let user = session.user
-            let effects = SideEffects(audit: [
-                NewAuditEvent(kind: AuditKind.signOut.rawValue, subjectUserID: user.id, username: user.username, clientAddress: context.clientAddress)
-            ])
-            response.setCookie(try await services.sessions.end(session, effects: effects))
+            response.setCookie(try await login.signOut(session, clientAddress: context.clientAddress))
         }
         return response
     }

@@ -90,4 +90,11 @@ struct LoginService: Sendable {
         for event in events { try await store.appendAudit(event, at: clock.now()) }
         limiter.metrics.signInsFailed.increment()
     }
+
+    /// Ends the session (logout) with its audit event; returns the cookie that clears it.
+    func signOut(_ session: ActiveSession, clientAddress: String) async throws -> Cookie {
+        let user = session.user
+        let event = NewAuditEvent(kind: AuditKind.signOut.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress)
+        return try await sessions.end(session, effects: SideEffects(audit: [event]))
+    }
 }

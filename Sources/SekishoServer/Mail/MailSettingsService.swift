@@ -31,6 +31,17 @@ struct MailSettingsService: Sendable {
     }
 
     /// Saves settings entered by an administrator; `password` nil keeps the stored one.
+    /// Saves the settings an administrator entered, with the audit event of the change.
+    func save(_ settings: SMTPSettings, password: String?, by administrator: User, clientAddress: String) async throws {
+        let audit = NewAuditEvent(
+            kind: AuditKind.mailSettingsChanged.rawValue,
+            actorUserID: administrator.id,
+            clientAddress: clientAddress,
+            detail: "\(settings.host):\(settings.port) \(settings.security.rawValue)"
+        )
+        try await save(settings, password: password, effects: SideEffects(audit: [audit]))
+    }
+
     func save(_ settings: SMTPSettings, password: String?, effects: SideEffects) async throws {
         var settings = settings
         if let password {

@@ -1,12 +1,11 @@
 import Hummingbird
 import NIOCore
 import Prometheus
-import SekishoStore
 
 /// `GET /metrics` in Prometheus text format, for the addresses in `metrics.allowed`.
 struct MetricsRoutes {
     let metrics: SekishoMetrics
-    let store: any Store
+    let outbox: OutboxStatus
     let allowed: [CIDR]
 
     func register(on router: Router<SekishoRequestContext>) {
@@ -15,8 +14,7 @@ struct MetricsRoutes {
                 throw HTTPError(.forbidden, message: "metrics are limited to metrics.allowed")
             }
             // The queue length is read when scraped rather than kept up to date on every change.
-            let waiting = try await store.outboxMails(limit: 10_000).filter { $0.sentAt == nil && $0.failedAt == nil }.count
-            metrics.mailsWaiting.set(Double(waiting))
+            metrics.mailsWaiting.set(Double(try await outbox.waitingCount()))
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -22,9 +22,12 @@ struct ResetLinkService: Sendable {
     let logger: Logger
     /// The link is a secret: the outbox keeps it sealed, and a redacted copy of the text.
     let seal: OutboxSeal
+    let outbox: OutboxStatus
 
     enum Request: Equatable {
-        case sent
+        /// The mail is queued; `delayed` when mail is already waiting on errors (delivery failing
+        /// for this address or for everyone), which the page says honestly.
+        case queued(delayed: Bool)
         case tooMany
         /// No link base: no public URL and the request's Host is not allowed.
         case hostNotAllowed
@@ -73,7 +76,7 @@ struct ResetLinkService: Sendable {
             expiresAt: expires,
             effects: SideEffects(mails: [mail], audit: [audit])
         )
-        return .sent
+        return .queued(delayed: try await outbox.deliveryIsFailing(for: user.email))
     }
 
     /// Whether the link can still be used (for the confirmation page; changes nothing).

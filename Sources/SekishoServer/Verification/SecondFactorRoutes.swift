@@ -4,7 +4,11 @@ import SekishoStore
 /// `/login/enroll` (scan the QR code, S3) and `/login/verify` (enter the code, S6), reachable
 /// only from the half-way session that a correct password starts.
 struct SecondFactorRoutes {
-    let services: Services
+    let enrollment: EnrollmentService
+    let secondFactor: SecondFactorService
+    let csrf: CSRFProtection
+    let returnPath: ReturnPath
+    let renderer: PageRenderer
 
     func register(on group: RouterGroup<SecondFactorContext>) {
         group.get("/enroll", use: showEnroll)
@@ -14,20 +18,20 @@ struct SecondFactorRoutes {
     }
 
     func showEnroll(_ request: Request, context: SecondFactorContext) async throws -> Response {
-        let rd = services.returnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
-        if try await services.store.binding(userID: context.session.user.id) != nil {
-            return Redirect.response(to: "/login/verify" + services.returnPath.query(rd))
+        let rd = returnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        if try await enrollment.isEnrolled(context.session.user) {
+            return Redirect.response(to: "/login/verify" + returnPath.query(rd))
         }
         return try await enrollPage(context: context, rd: rd, error: nil)
     }
 
     func submitEnroll(_ request: Request, context: SecondFactorContext) async throws -> Response {
         let form = context.web.form
-        let rd = services.returnPath.sanitize(form["rd"])
-        switch try await services.enrollment.confirm(code: form["code"] ?? "", session: context.session, clientAddress: context.clientAddress) {
+        let rd = returnPath.sanitize(form["rd"])
+        switch try await enrollment.confirm(code: form["code"] ?? "", session: context.session, clientAddress: context.clientAddress) {
         case .confirmed(let codes, let cookie):
             // Signed in by this response: the page's forms already carry the new session's token.
-            let renewed = services.csrf.renewed(context.web, secure: services.sessions.secureCookies)
+            let renewed = csrf.renewed(context.web, secure: enrollment.sessions.secureCookies)
             var response = recoveryCodesPage(codes, web: renewed.web, continueTo: rd ?? "/", path: "/login/enroll")
             response.setCookie(cookie)
             response.setCookie(renewed.cookie)
@@ -42,17 +46,17 @@ struct SecondFactorRoutes {
     }
 
     func showVerify(_ request: Request, context: SecondFactorContext) async throws -> Response {
-        let rd = services.returnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
-        if try await services.store.binding(userID: context.session.user.id) == nil {
-            return Redirect.response(to: "/login/enroll" + services.returnPath.query(rd))
+        let rd = returnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        if try await !enrollment.isEnrolled(context.session.user) {
+            return Redirect.response(to: "/login/enroll" + returnPath.query(rd))
         }
         return verifyPage(context: context, rd: rd, message: nil)
     }
 
     func submitVerify(_ request: Request, context: SecondFactorContext) async throws -> Response {
         let form = context.web.form
-        let rd = services.returnPath.sanitize(form["rd"])
-        switch try await services.secondFactor.verify(code: form["code"] ?? "", session: context.session, clientAddress: context.clientAddress) {
+        let rd = returnPath.sanitize(form["rd"])
+        switch try await secondFactor.verify(code: form["code"] ?? "", session: context.session, clientAddress: context.clientAddress) {
         case .accepted(_, let cookie):
             var response = Redirect.response(to: rd ?? "/")
             response.setCookie(cookie)
@@ -65,34 +69,34 @@ struct SecondFactorRoutes {
     }
 
     private func enrollPage(context: SecondFactorContext, rd: String?, error: String?) async throws -> Response {
-        let enrollment = try await services.enrollment.current(for: context.session)
+        let shown = try await enrollment.current(for: context.session)
         var page = Page(
             "enroll",
             title: "enroll.title",
             values: [
-                "qrSVG": enrollment.qrSVG,
+                "qrSVG": shown.qrSVG,
                 // Groups of four for reading; the spans carry no spaces, so a copy gives the bare key.
-                "manualKeyGroups": stride(from: 0, to: enrollment.key.count, by: 4).map { offset in
-                    String(enrollment.key.dropFirst(offset).prefix(4))
+                "manualKeyGroups": stride(from: 0, to: shown.key.count, by: 4).map { offset in
+                    String(shown.key.dropFirst(offset).prefix(4))
                 },
                 "account": context.session.user.username,
                 "rd": rd ?? "",
             ]
         )
         if let error { page = page.with(.error, error) }
-        return services.renderer.render(page, web: context.web, path: "/login/enroll")
+        return renderer.render(page, web: context.web, path: "/login/enroll")
     }
 
     private func verifyPage(context: SecondFactorContext, rd: String?, message: (Page.MessageKind, String)?) -> Response {
         var page = Page("verify", title: "verify.title", values: ["rd": rd ?? "", "account": context.session.user.username])
         if let message { page = page.with(message.0, message.1) }
-        return services.renderer.render(page, web: context.web, path: "/login/verify")
+        return renderer.render(page, web: context.web, path: "/login/verify")
     }
 
     private func recoveryCodesPage(_ codes: [String], web: WebState, continueTo: String, path: String) -> Response {
         var web = web
         web.session = nil
         let page = Page("recovery-codes", title: "recovery.title", values: ["codes": codes, "continueHref": continueTo])
-        return services.renderer.render(page, web: web, path: path)
+        return renderer.render(page, web: web, path: path)
     }
 }
