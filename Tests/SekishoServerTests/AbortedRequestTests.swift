@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import TestSupport
 import Testing
 
 @Suite struct AbortedRequestTests {
@@ -14,7 +15,7 @@ import Testing
         let clients = 40
         try await environment.application(logger: capture.logger(level: .trace)).test(.live) { client in
             let port = try #require(client.port)
-            try await blockingIO {
+            try await offPool {
                 for _ in 0..<clients {
                     try RawHTTPClient.sendAndHangUp(
                         port: port,
@@ -32,7 +33,7 @@ import Testing
             #expect(aborted.allSatisfy { $0.level == .debug })
             let loud = capture.all.filter { $0.level >= .warning }
             #expect(loud.isEmpty, "\(loud)")
-            let metrics = try await blockingIO {
+            let metrics = try await offPool {
                 try RawHTTPClient.sendRaw(port: port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             }
             #expect(metrics.body.contains("sekisho_aborted_request_bodies_total \(clients)"), "\(metrics.body)")

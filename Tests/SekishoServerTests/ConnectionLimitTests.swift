@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 @testable import SekishoServer
@@ -19,7 +20,7 @@ import Glibc
         defer { environment.remove() }
         try await environment.application().test(.live) { client in
             let port = try #require(client.port)
-            let (count, error) = try await blockingIO {
+            let (count, error) = try await offPool {
                 let socket = try RawHTTPClient.connected(port: port)
                 defer { close(socket) }
                 try Self.write(
@@ -53,7 +54,7 @@ import Glibc
                 // An answered request proves the connection is counted before the next one opens.
                 #expect(try await Self.exchange(socket, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").status == 200)
             }
-            let (answer, afterwards) = try await blockingIO {
+            let (answer, afterwards) = try await offPool {
                 let refused = try RawHTTPClient.connected(port: port)
                 defer { close(refused) }
                 let answer = try Self.readResponse(refused)
@@ -72,7 +73,7 @@ import Glibc
             var status = 0
             for _ in 0..<100 where status != 200 {
                 status =
-                    (try? await blockingIO {
+                    (try? await offPool {
                         try RawHTTPClient.sendRaw(port: port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                     }.status) ?? 0
                 if status != 200 { try await Task.sleep(for: .milliseconds(20)) }
@@ -93,7 +94,7 @@ import Glibc
 
     /// Sends `request` on a kept-alive connection and reads its response, off the test's task.
     static func exchange(_ socket: Int32, _ request: String) async throws -> (status: Int, head: String, body: String) {
-        try await blockingIO {
+        try await offPool {
             try write(socket, request)
             return try readResponse(socket)
         }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import SNTPClient
 import SekishoServer
+import TestSupport
 import Testing
 
 @Suite struct MetricsTests {
@@ -85,20 +86,7 @@ enum Promtool {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw BrowserError("\(path) is missing: run scripts/install-deps.sh test (Debian package prometheus)")
         }
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-metrics-\(UUID().uuidString).txt")
-        try Data(text.utf8).write(to: input)
-        defer { try? FileManager.default.removeItem(at: input) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["check", "metrics"]
-        process.standardInput = try FileHandle(forReadingFrom: input)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // promtool's report is a few lines: the pipe cannot fill before it exits.
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ChildProcess.runBlocking(path, ["check", "metrics"], input: text)
+        return (result.status, result.output + result.error)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresTesting
 import SekishoStore
+import TestSupport
 import Testing
 
 /// Two real `sekisho serve` processes on one fresh database of the test PostgreSQL server, as
@@ -12,7 +13,8 @@ final class PostgresInstances: Sendable {
     static let password = "correct horse battery"
 
     let url: String
-    let directory: String
+    private let scratch: ScratchDirectory
+    var directory: String { scratch.path }
     let instances: [Instance]
     /// The address users type (instance `a`'s), shared by both.
     let publicHost: String
@@ -33,10 +35,12 @@ final class PostgresInstances: Sendable {
     init(users: [String], settings: [String] = [], databaseURL: String? = nil, masterKey: String? = nil) async throws {
         let sekisho = try NginxForwardAuthTests.sekishoBinary()
         if let databaseURL { url = databaseURL } else { url = try await PostgresTestServer.shared.makeDatabaseURL() }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-instances-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        scratch = try ScratchDirectory("instances")
+        let directory = scratch.path
         let key = masterKey ?? Self.newKey()
-        let ports = [try ChildProcess.freePort(), try ChildProcess.freePort()]
+        // Held until both instances serve (Hummingbird binds with SO_REUSEADDR, so it can share them meanwhile).
+        let reservations = [try FreePort.reserve(), try FreePort.reserve()]
+        let ports = reservations.map(\.port)
         publicHost = "127.0.0.1:\(ports[0])"
         let shared =
             [
@@ -69,6 +73,7 @@ final class PostgresInstances: Sendable {
         for instance in instances {
             try await NginxForwardAuthTests.waitUntilServing(instance.process, port: instance.port, path: "/healthz", host: publicHost)
         }
+        for reservation in reservations { reservation.release() }
     }
 
     /// A master key (`keys.master_key`): 32 random bytes in base64.
@@ -79,7 +84,7 @@ final class PostgresInstances: Sendable {
     /// Stops both instances and removes their folder (the database goes with the test server).
     func stop() {
         for instance in instances { instance.process.kill() }
-        try? FileManager.default.removeItem(atPath: directory)
+        scratch.remove()
     }
 
     /// Both instances' logs, for failure messages.

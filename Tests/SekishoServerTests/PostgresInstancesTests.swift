@@ -2,6 +2,7 @@ import Foundation
 import PostgresTesting
 import SMTPTesting
 import SekishoStore
+import TestSupport
 import Testing
 
 /// Issue 9: every rule holds across two Sekisho processes sharing one PostgreSQL database.
@@ -102,74 +103,70 @@ import Testing
     }
 
     @Test func eachOf200QueuedMailsIsDeliveredOnceWithBothWorkersRunning() async throws {
-        let mailDirectory = try TestDirectory()
-        defer { mailDirectory.remove() }
-        let smtp = try await SMTPTestServer.start([], in: mailDirectory)
-        defer { smtp.stop() }
-        let instances = try await PostgresInstances(users: [], settings: Self.smtpSettings(smtp))
-        defer { instances.stop() }
+        try await SMTPTestServer.with { smtp in
+            let instances = try await PostgresInstances(users: [], settings: Self.smtpSettings(smtp))
+            defer { instances.stop() }
 
-        try await instances.withStore { store in
-            for number in 1...200 {
-                let mail = NewOutboxMail(recipient: "user\(number)@example.com", subject: "Mail \(number)", textBody: "number \(number)")
-                _ = try await store.enqueueMail(mail, at: Date())
+            try await instances.withStore { store in
+                for number in 1...200 {
+                    let mail = NewOutboxMail(recipient: "user\(number)@example.com", subject: "Mail \(number)", textBody: "number \(number)")
+                    _ = try await store.enqueueMail(mail, at: Date())
+                }
             }
+            // Readiness polling: both workers wake every 2 s and take 20 mails a batch.
+            let deadline = ContinuousClock.now + .seconds(90)
+            var received: [ReceivedMail] = []
+            while ContinuousClock.now < deadline {
+                received = try smtp.messages()
+                if received.count >= 200 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let unsent = try await instances.withStore { store in try await store.outboxMails(limit: 500).filter { $0.sentAt == nil }.count }
+            #expect(unsent == 0)
+            #expect(received.count == 200, "\(received.count) delivered\n\(instances.logs)")
+            let subjects = Set(received.compactMap(\.subject))
+            #expect(subjects == Set((1...200).map { "Mail \($0)" }))
+            let messageIDs = Set(received.compactMap(\.messageId))
+            #expect(messageIDs.count == 200)
         }
-        // Readiness polling: both workers wake every 2 s and take 20 mails a batch.
-        let deadline = ContinuousClock.now + .seconds(90)
-        var received: [ReceivedMail] = []
-        while ContinuousClock.now < deadline {
-            received = try smtp.messages()
-            if received.count >= 200 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let unsent = try await instances.withStore { store in try await store.outboxMails(limit: 500).filter { $0.sentAt == nil }.count }
-        #expect(unsent == 0)
-        #expect(received.count == 200, "\(received.count) delivered\n\(instances.logs)")
-        let subjects = Set(received.compactMap(\.subject))
-        #expect(subjects == Set((1...200).map { "Mail \($0)" }))
-        let messageIDs = Set(received.compactMap(\.messageId))
-        #expect(messageIDs.count == 200)
     }
 
     @Test func aResetLinkMadeOnOneWorksOnTheOtherOnce() async throws {
-        let mailDirectory = try TestDirectory()
-        defer { mailDirectory.remove() }
-        let smtp = try await SMTPTestServer.start([], in: mailDirectory)
-        defer { smtp.stop() }
-        let instances = try await PostgresInstances(users: ["alice"], settings: Self.smtpSettings(smtp))
-        defer { instances.stop() }
-        var phoneLost = RawHTTPClient()
-        _ = try await instances.signInAndEnroll("alice", at: instances.a, &phoneLost)
-        phoneLost.cookies = [:]
+        try await SMTPTestServer.with { smtp in
+            let instances = try await PostgresInstances(users: ["alice"], settings: Self.smtpSettings(smtp))
+            defer { instances.stop() }
+            var phoneLost = RawHTTPClient()
+            _ = try await instances.signInAndEnroll("alice", at: instances.a, &phoneLost)
+            phoneLost.cookies = [:]
 
-        // On a: password, then "I lost my phone" on the code page.
-        _ = try await instances.enterPassword("alice", at: instances.a, &phoneLost)
-        let (_, csrf) = try await instances.page("/login/verify", at: instances.a, &phoneLost)
-        let requested = try await instances.post("/login/reset", [], csrf: csrf, at: instances.a, &phoneLost)
-        #expect(requested.status == 200)
+            // On a: password, then "I lost my phone" on the code page.
+            _ = try await instances.enterPassword("alice", at: instances.a, &phoneLost)
+            let (_, csrf) = try await instances.page("/login/verify", at: instances.a, &phoneLost)
+            let requested = try await instances.post("/login/reset", [], csrf: csrf, at: instances.a, &phoneLost)
+            #expect(requested.status == 200)
 
-        let deadline = ContinuousClock.now + .seconds(60)
-        var link: String?
-        while ContinuousClock.now < deadline, link == nil {
-            link = try smtp.messages().compactMap(\.text).compactMap { Browser.firstMatch(#"http://[^/\s]+(/reset/[A-Za-z0-9_-]{43})"#, in: $0) }
-                .first
-            if link == nil { try await Task.sleep(for: .milliseconds(100)) }
+            let deadline = ContinuousClock.now + .seconds(60)
+            var link: String?
+            while ContinuousClock.now < deadline, link == nil {
+                link = try smtp.messages().compactMap(\.text).compactMap { Browser.firstMatch(#"http://[^/\s]+(/reset/[A-Za-z0-9_-]{43})"#, in: $0) }
+                    .first
+                if link == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            let path = try #require(link, "no reset mail\n\(instances.logs)")
+
+            // The link works on b, once; a refuses it afterwards.
+            var clicker = RawHTTPClient()
+            let (_, clickCSRF) = try await instances.page(path, at: instances.b, &clicker)
+            let used = try await instances.post(path, [], csrf: clickCSRF, at: instances.b, &clicker)
+            #expect(used.status == 303 && used.header("Location") == "/login?reset=1", "\(used.status)\n\(instances.logs)")
+            let (_, againCSRF) = try await instances.page("/login", at: instances.a, &clicker)
+            let again = try await instances.post(path, [], csrf: againCSRF, at: instances.a, &clicker)
+            #expect(again.status == 404)
+            let binding = try await instances.withStore { store in
+                try await store.binding(userID: try #require(try await store.user(username: "alice")).id)
+            }
+            #expect(binding == nil)
         }
-        let path = try #require(link, "no reset mail\n\(instances.logs)")
-
-        // The link works on b, once; a refuses it afterwards.
-        var clicker = RawHTTPClient()
-        let (_, clickCSRF) = try await instances.page(path, at: instances.b, &clicker)
-        let used = try await instances.post(path, [], csrf: clickCSRF, at: instances.b, &clicker)
-        #expect(used.status == 303 && used.header("Location") == "/login?reset=1", "\(used.status)\n\(instances.logs)")
-        let (_, againCSRF) = try await instances.page("/login", at: instances.a, &clicker)
-        let again = try await instances.post(path, [], csrf: againCSRF, at: instances.a, &clicker)
-        #expect(again.status == 404)
-        let binding = try await instances.withStore { store in
-            try await store.binding(userID: try #require(try await store.user(username: "alice")).id)
-        }
-        #expect(binding == nil)
     }
 
     static func smtpSettings(_ smtp: SMTPTestServer) -> [String] {
@@ -180,37 +177,37 @@ import Testing
     /// instances that use its key, and a second copy into the same database is refused.
     @Test func anSQLiteInstallationMovedByMigrateToPostgresServesBothInstances() async throws {
         let sekisho = try NginxForwardAuthTests.sekishoBinary()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-migrate-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let key = PostgresInstances.newKey()
-        let created = try await ChildProcess.run(
-            sekisho,
-            [
-                "user", "add", "carol", "--email", "carol@example.com", "--two-factor", "--data-dir", directory + "/data",
-                "--set", "keys.master_key=\(key)", "--set", "server.public_directory=\(repositoryRoot())/Public",
-            ],
-            input: PostgresInstances.password + "\n",
-            directory: directory
-        )
-        #expect(created.status == 0, "\(created.error)")
+        try await ScratchDirectory.with("migrate") { scratch in
+            let directory = scratch.path
+            let key = PostgresInstances.newKey()
+            let created = try await ChildProcess.run(
+                sekisho,
+                [
+                    "user", "add", "carol", "--email", "carol@example.com", "--two-factor", "--data-dir", directory + "/data",
+                    "--set", "keys.master_key=\(key)", "--set", "server.public_directory=\(repositoryRoot())/Public",
+                ],
+                input: PostgresInstances.password + "\n",
+                directory: directory
+            )
+            #expect(created.status == 0, "\(created.error)")
 
-        let url = try await PostgresTestServer.shared.makeDatabaseURL()
-        let copy = ["migrate-to-postgres", "--from", directory + "/data/sekisho.sqlite", "--to", url]
-        let migrated = try await ChildProcess.run(sekisho, copy, directory: directory)
-        #expect(migrated.status == 0, "\(migrated.error)")
-        #expect(migrated.output.contains("user: 1 → 1"))
-        #expect(migrated.output.contains("counts verified"))
-        let again = try await ChildProcess.run(sekisho, copy, directory: directory)
-        #expect(again.status == 1)
-        #expect(again.error.contains("not empty"), "\(again.error)")
+            let url = try await PostgresTestServer.shared.makeDatabaseURL()
+            let copy = ["migrate-to-postgres", "--from", directory + "/data/sekisho.sqlite", "--to", url]
+            let migrated = try await ChildProcess.run(sekisho, copy, directory: directory)
+            #expect(migrated.status == 0, "\(migrated.error)")
+            #expect(migrated.output.contains("user: 1 → 1"))
+            #expect(migrated.output.contains("counts verified"))
+            let again = try await ChildProcess.run(sekisho, copy, directory: directory)
+            #expect(again.status == 1)
+            #expect(again.error.contains("not empty"), "\(again.error)")
 
-        let instances = try await PostgresInstances(users: [], databaseURL: url, masterKey: key)
-        defer { instances.stop() }
-        var browser = RawHTTPClient()
-        _ = try await instances.signInAndEnroll("carol", at: instances.b, &browser)
-        let dashboard = try await browser.send(port: instances.a.port, "GET", "/", host: instances.publicHost)
-        #expect(dashboard.status == 200 && dashboard.body.contains("carol"))
+            let instances = try await PostgresInstances(users: [], databaseURL: url, masterKey: key)
+            defer { instances.stop() }
+            var browser = RawHTTPClient()
+            _ = try await instances.signInAndEnroll("carol", at: instances.b, &browser)
+            let dashboard = try await browser.send(port: instances.a.port, "GET", "/", host: instances.publicHost)
+            #expect(dashboard.status == 200 && dashboard.body.contains("carol"))
+        }
     }
 
     /// A wrong password, a missing database or no server at all stop start-up with exit status 1
@@ -219,26 +216,32 @@ import Testing
         let sekisho = try NginxForwardAuthTests.sekishoBinary()
         let port = try await PostgresTestServer.shared.port()
         let user = PostgresTestServer.username
-        let cases = [
-            ("postgres://\(user):not-the-password@127.0.0.1:\(port)/postgres", "refused user \(user)"),
-            ("postgres://\(user):\(PostgresTestServer.encodedPassword)@127.0.0.1:\(port)/no_such_database", "create the database first"),
-            ("postgres://\(user):not-the-password@127.0.0.1:\(try ChildProcess.freePort())/postgres", "cannot reach"),
-        ]
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-pg-refused-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        for (url, reason) in cases {
-            let started = try await ChildProcess.run(
-                sekisho,
-                [
-                    "serve", "--data-dir", directory + "/data", "--port", "\(try ChildProcess.freePort())", "--set", "database.url=\(url)",
-                    "--set", "clock.check=false", "--set", "server.public_directory=\(repositoryRoot())/Public",
-                ],
-                directory: directory
-            )
-            #expect(started.status == 1, "\(url): \(started.error)")
-            #expect(started.error.contains(reason), "\(url): \(started.error)")
-            #expect(!started.error.contains("not-the-password"), "the password was printed")
+        // Held by us, not listening: nothing answers there.
+        try await FreePort.withUnused { unreachablePort in
+            let cases = [
+                ("postgres://\(user):not-the-password@127.0.0.1:\(port)/postgres", "refused user \(user)"),
+                ("postgres://\(user):\(PostgresTestServer.encodedPassword)@127.0.0.1:\(port)/no_such_database", "create the database first"),
+                ("postgres://\(user):not-the-password@127.0.0.1:\(unreachablePort)/postgres", "cannot reach"),
+            ]
+            // For `serve`, which stops before it would bind the port.
+            try await FreePort.withUnused { servePort in
+                try await ScratchDirectory.with("pg-refused") { scratch in
+                    let directory = scratch.path
+                    for (url, reason) in cases {
+                        let started = try await ChildProcess.run(
+                            sekisho,
+                            [
+                                "serve", "--data-dir", directory + "/data", "--port", "\(servePort)", "--set", "database.url=\(url)",
+                                "--set", "clock.check=false", "--set", "server.public_directory=\(repositoryRoot())/Public",
+                            ],
+                            directory: directory
+                        )
+                        #expect(started.status == 1, "\(url): \(started.error)")
+                        #expect(started.error.contains(reason), "\(url): \(started.error)")
+                        #expect(!started.error.contains("not-the-password"), "the password was printed")
+                    }
+                }
+            }
         }
     }
 }

@@ -5,10 +5,12 @@ import Logging
 import SekishoCore
 import SekishoServer
 import SekishoStore
+import TestSupport
 
 /// A complete server setup in a temporary data directory with a manual clock.
 struct TestEnvironment {
-    let dataDirectory: String
+    let directory: ScratchDirectory
+    var dataDirectory: String { directory.path }
     let dependencies: Dependencies
     let clock: ManualWallClock
     let hasher = CountingHasher()
@@ -17,9 +19,9 @@ struct TestEnvironment {
     static let start = Date(timeIntervalSince1970: 1_800_000_015)
 
     init(overrides: [String: String] = [:]) async throws {
-        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-test-\(UUID().uuidString)").path
+        directory = try ScratchDirectory("test")
         var values = [
-            "data.directory": dataDirectory,
+            "data.directory": directory.path,
             "server.port": "0",
             "server.public_directory": repositoryRoot() + "/Public",
             "clock.check": "false",
@@ -73,7 +75,7 @@ struct TestEnvironment {
     }
 
     func remove() {
-        try? FileManager.default.removeItem(atPath: dataDirectory)
+        directory.remove()
     }
 }
 
