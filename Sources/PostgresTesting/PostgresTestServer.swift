@@ -175,7 +175,7 @@ public actor PostgresTestServer {
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], timeout: Int) throws -> String {
         let argv = (asRoot && executable != "/bin/chown" ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] : [executable]) + arguments
-        let result = try ChildProcess.runBlocking(argv[0], Array(argv.dropFirst()), timeout: .seconds(timeout))
+        let result = try Command(argv[0], Array(argv.dropFirst()), timeout: .seconds(timeout)).runBlocking()
         guard result.status == 0 else {
             throw CommandFailed(
                 description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(result.status)): \(result.output)\(result.error)"

@@ -10,13 +10,13 @@ public enum TestCertificate {
     ) throws -> (certificate: String, key: String) {
         let certificate = directory.path("\(name)-cert.pem")
         let key = directory.path("\(name)-key.pem")
-        let made = try ChildProcess.runBlocking(
+        let made = try Command(
             "/usr/bin/openssl",
             [
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
                 "-addext", "subjectAltName=\(subjectAltName)", "-days", "1", "-keyout", key, "-out", certificate,
             ]
-        )
+        ).runBlocking()
         guard made.status == 0 else { throw TestSupportError("openssl failed: \(made.error)") }
         return (certificate, key)
     }

@@ -43,13 +43,13 @@ public struct Chrony: Sendable {
 
                 """
             try configuration.write(toFile: directory.path("chrony.conf"), atomically: true, encoding: .utf8)
-            return try await ChildProcess.with(
+            return try await ChildProcess(
                 "chronyd",
                 executable: Self.executable,
                 arguments: ["-x", "-d", "-f", directory.path("chrony.conf")],
                 directory: directory.path,
                 logPath: directory.path("stderr.log")
-            ) { process in
+            ).whileRunning { process in
                 let chrony = Chrony(port: reservation.port, process: process)
                 try await chrony.waitUntilAnswering()
                 reservation.release()

@@ -14,8 +14,8 @@ import Glibc
 ///   the test runner's threads block SIGTERM.
 /// - A thread of its own waits for the child (`waitpid`): never Swift's cooperative pool, and never
 ///   Foundation's `Process`, whose termination notice was seen not to arrive for `pg_ctl start`.
-/// - Ended with SIGKILL by ``kill()``, by the end of ``with(_:executable:arguments:directory:logPath:outputPath:environment:captureOutput:_:)``
-///   and when the object goes away: no test leaves a program running. Nothing here needs a clean shutdown.
+/// - Ended with SIGKILL by ``kill()``, by the end of ``whileRunning(_:)`` and when the object
+///   goes away: no test leaves a program running. Nothing here needs a clean shutdown.
 public final class ChildProcess: Sendable {
     public let name: String
     public let pid: pid_t
@@ -66,7 +66,8 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    private init(
+    /// The launcher itself, for ``Command``: any redirections, an already located executable.
+    init(
         name: String,
         executable: String,
         arguments: [String],
@@ -93,30 +94,10 @@ public final class ChildProcess: Sendable {
         self.exit = ExitState(pid: pid)
     }
 
-    /// Starts a program as ``init(_:executable:arguments:directory:logPath:outputPath:environment:captureOutput:)``
-    /// does, runs `body` with it and kills it afterwards, whatever happens.
-    public static func with<Result>(
-        _ name: String,
-        executable: String,
-        arguments: [String],
-        directory: String = FileManager.default.temporaryDirectory.path,
-        logPath: String,
-        outputPath: String? = nil,
-        environment: [String: String] = ChildProcess.environment,
-        captureOutput: Bool = false,
-        _ body: (ChildProcess) async throws -> Result
-    ) async throws -> Result {
-        let process = try ChildProcess(
-            name,
-            executable: executable,
-            arguments: arguments,
-            directory: directory,
-            logPath: logPath,
-            outputPath: outputPath,
-            environment: environment,
-            captureOutput: captureOutput
-        )
-        return try await withCleanup(process, cleanup: { $0.kill() }, body)
+    /// Runs `body` with this program and kills it afterwards, whatever happens:
+    /// `try await ChildProcess(...).whileRunning { process in ... }`.
+    public func whileRunning<Result>(_ body: (ChildProcess) async throws -> Result) async throws -> Result {
+        try await withCleanup(self, cleanup: { $0.kill() }, body)
     }
 
     deinit {
@@ -144,11 +125,13 @@ public final class ChildProcess: Sendable {
 
     /// Waits at most `timeout` for the program to end by itself; its ``exitStatus``, or nil if it still runs.
     public func waitForExit(timeout: Duration) async -> Int32? {
-        let group = exit.group
-        let ended = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: group.wait(timeout: .now() + timeout.seconds) == .success) }
-        }
-        return ended ? exitStatus : nil
+        let ended = try? await offPool { [self] in waitForExitBlocking(timeout: timeout) }
+        return ended == true ? exitStatus : nil
+    }
+
+    /// Blocks at most `timeout` until the program has ended by itself; whether it has.
+    func waitForExitBlocking(timeout: Duration) -> Bool {
+        exit.group.wait(timeout: .now() + timeout.seconds) == .success
     }
 
     /// The first line the program prints (with `captureOutput`), waiting at most `timeout`: how a
@@ -175,68 +158,6 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    // MARK: - A program run to its end
-
-    /// A finished program: its exit status (or the signal that ended it) and what it printed.
-    public struct Output: Sendable, CustomStringConvertible {
-        public let status: Int32
-        public let output: String
-        public let error: String
-
-        public var description: String { "exit status \(status)\nstdout:\n\(output)\nstderr:\n\(error)" }
-    }
-
-    /// Runs a program to its end, waiting off the cooperative pool; see ``runBlocking(_:_:input:directory:environment:timeout:)``.
-    public static func run(
-        _ executable: String,
-        _ arguments: [String],
-        input: String? = nil,
-        directory: String = FileManager.default.temporaryDirectory.path,
-        environment: [String: String] = ChildProcess.environment,
-        timeout: Duration = .seconds(30)
-    ) async throws -> Output {
-        try await offPool {
-            try runBlocking(executable, arguments, input: input, directory: directory, environment: environment, timeout: timeout)
-        }
-    }
-
-    /// Runs a program to its end (killed, and an error thrown, after `timeout`) with `input` on its
-    /// standard input. Output goes through files, not pipes, so that no output size can block it
-    /// and no descendant left holding a pipe can keep the caller waiting.
-    ///
-    /// `executable` is an absolute path or a name looked up in `PATH` and the system directories.
-    /// A missing program is an error, never a skip: CI installs every tool the tests need.
-    public static func runBlocking(
-        _ executable: String,
-        _ arguments: [String],
-        input: String? = nil,
-        directory: String = FileManager.default.temporaryDirectory.path,
-        environment: [String: String] = ChildProcess.environment,
-        timeout: Duration = .seconds(30)
-    ) throws -> Output {
-        let files = try ScratchDirectory("run")
-        defer { files.remove() }
-        try Data((input ?? "").utf8).write(to: URL(fileURLWithPath: files.path("stdin")))
-        let process = try ChildProcess(
-            name: executable,
-            executable: try locate(executable),
-            arguments: arguments,
-            directory: directory,
-            environment: environment,
-            input: files.path("stdin"),
-            output: .file(files.path("stdout")),
-            error: .file(files.path("stderr")),
-            logPath: files.path("stderr"),
-            outputDescriptor: -1
-        )
-        guard process.exit.group.wait(timeout: .now() + timeout.seconds) == .success else {
-            process.kill()
-            throw TestSupportError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout); killed")
-        }
-        let read = { (name: String) in (try? String(contentsOfFile: files.path(name), encoding: .utf8)) ?? "" }
-        return Output(status: process.exitStatus ?? -1, output: read("stdout"), error: read("stderr"))
-    }
-
     // MARK: - Starting
 
     /// The test's environment without `SEKISHO_...` variables (such as `SEKISHO_BIN`): `sekisho`
@@ -245,7 +166,7 @@ public final class ChildProcess: Sendable {
         ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SEKISHO_") }
     }
 
-    private enum Redirection {
+    enum Redirection {
         /// Appended to the file, which is made if missing.
         case file(String)
         /// A descriptor of ours, such as a pipe's write end.
@@ -253,7 +174,7 @@ public final class ChildProcess: Sendable {
     }
 
     /// Finds an executable by absolute path or in `PATH` and the standard system directories.
-    private static func locate(_ executable: String) throws -> String {
+    static func locate(_ executable: String) throws -> String {
         if executable.contains("/") {
             guard FileManager.default.isExecutableFile(atPath: executable) else {
                 throw TestSupportError("\(executable) not found or not executable: install its Debian package (CI does)")
@@ -313,7 +234,7 @@ public final class ChildProcess: Sendable {
 
 extension Duration {
     /// In seconds, for Dispatch's deadlines.
-    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// The wait status of one child, set once by the thread that reaps it.

@@ -21,9 +21,9 @@ struct QRCodeTests {
             let pngPath = directory.path("out.png")
             try Data(svg.utf8).write(to: URL(fileURLWithPath: svgPath))
 
-            let render = try await ChildProcess.run("rsvg-convert", ["-w", "400", "-o", pngPath, svgPath])
+            let render = try await Command("rsvg-convert", ["-w", "400", "-o", pngPath, svgPath]).run()
             try #require(render.status == 0, "rsvg-convert failed: \(render.error)")
-            let scan = try await ChildProcess.run("zbarimg", ["--raw", "-q", pngPath])
+            let scan = try await Command("zbarimg", ["--raw", "-q", pngPath]).run()
             try #require(scan.status == 0, "zbarimg found no code: \(scan.error)")
             var decoded = scan.output
             if decoded.hasSuffix("\n") { decoded.removeLast() }

@@ -144,7 +144,7 @@ import Testing
                 let arguments = [
                     "--totp=\(algorithm.rawValue)", "-b", Base32.encode(secret), "-N", "@\(unixTime)", "-d", String(digits),
                 ]
-                let result = try ChildProcess.runBlocking("oathtool", arguments)
+                let result = try Command("oathtool", arguments).runBlocking()
                 #expect(result.status == 0, "oathtool failed: \(result.error)")
                 let expected = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
                 #expect(expected.count == digits)
@@ -160,14 +160,14 @@ import Testing
         // No --totp mode and no -d: oathtool's defaults (SHA-1, 6 digits, 30 s) must be ours too.
         var rng = SplitMix64(seed: 99)
         let secret = TOTPSecret.generate(using: &rng)
-        let result = try ChildProcess.runBlocking("oathtool", ["--totp", "-b", Base32.encode(secret), "-N", "@1700000000"])
+        let result = try Command("oathtool", ["--totp", "-b", Base32.encode(secret), "-N", "@1700000000"]).runBlocking()
         #expect(result.status == 0, "oathtool failed: \(result.error)")
         #expect(TOTP(secret: secret).code(at: Self.date(1_700_000_000)) == result.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     @Test func externalToolReportsAMissingProgramClearly() {
         #expect {
-            try ChildProcess.runBlocking("sekisho-no-such-tool", [])
+            try Command("sekisho-no-such-tool", []).runBlocking()
         } throws: { error in
             String(describing: error).contains("sekisho-no-such-tool") && String(describing: error).contains("not found")
         }
@@ -177,7 +177,7 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         #expect {
-            try ChildProcess.runBlocking("sleep", ["30"], timeout: .milliseconds(200))
+            try Command("sleep", ["30"], timeout: .milliseconds(200)).runBlocking()
         } throws: { error in
             String(describing: error).contains("did not finish")
         }
@@ -185,9 +185,9 @@ import Testing
     }
 
     @Test func externalToolPassesStandardInputAndReportsStatus() throws {
-        let echoed = try ChildProcess.runBlocking("cat", [], input: "こんにちは\n")
+        let echoed = try Command("cat", [], input: "こんにちは\n").runBlocking()
         #expect(echoed.status == 0 && echoed.output == "こんにちは\n" && echoed.error.isEmpty)
-        let failed = try ChildProcess.runBlocking("sh", ["-c", "echo oops >&2; exit 3"])
+        let failed = try Command("sh", ["-c", "echo oops >&2; exit 3"]).runBlocking()
         #expect(failed.status == 3 && failed.error == "oops\n")
     }
 }

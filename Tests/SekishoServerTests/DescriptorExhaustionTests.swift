@@ -22,24 +22,24 @@ import Glibc
         try await ScratchDirectory.with("fd") { scratch in
             let data = scratch.path
             let common = ["--data-dir", data + "/data", "--set", "clock.check=false", "--set", "server.public_directory=\(repositoryRoot())/Public"]
-            let added = try await ChildProcess.run(
+            let added = try await Command(
                 binary,
                 ["user", "add", "alice", "--email", "alice@example.com"] + common,
                 input: Self.password + "\n",
                 directory: data
-            )
+            ).run()
             try #require(added.status == 0, "\(added)")
 
             let reservation = try FreePort.reserve()
             let port = reservation.port
-            try await ChildProcess.with(
+            try await ChildProcess(
                 "sekisho",
                 executable: "/usr/bin/prlimit",
                 arguments: ["--nofile=\(Self.descriptors):\(Self.descriptors)", "--", binary, "serve", "--host", "127.0.0.1", "--port", "\(port)"]
                     + common,
                 directory: data,
                 logPath: data + "/serve.log"
-            ) { server in
+            ).whileRunning { server in
                 try await Self.waitUntilHealthy(port: port, server: server)
                 reservation.release()
 

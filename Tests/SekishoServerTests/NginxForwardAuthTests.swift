@@ -107,7 +107,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: directory + "/nginx-temp", withIntermediateDirectories: true)
             let dataDirectory = directory + "/data"
 
-            let created = try await ChildProcess.run(
+            let created = try await Command(
                 sekisho,
                 [
                     "user", "add", "alice", "--email", "alice@example.com", "--name", "Alice", "--two-factor", "--data-dir", dataDirectory,
@@ -115,13 +115,13 @@ import Testing
                 ],
                 input: Self.password + "\n",
                 directory: directory
-            )
+            ).run()
             #expect(created.status == 0, "sekisho user add: \(created.error)")
 
             let sekishoReservation = try FreePort.reserve()
             let sekishoPort = sekishoReservation.port
             let sekishoHost = "127.0.0.1:\(sekishoPort)"
-            try await ChildProcess.with(
+            try await ChildProcess(
                 "sekisho",
                 executable: sekisho,
                 arguments: [
@@ -134,18 +134,18 @@ import Testing
                 ],
                 directory: directory,
                 logPath: directory + "/sekisho.log"
-            ) { server in
+            ).whileRunning { server in
                 try await Self.waitUntilServing(server, port: sekishoPort, path: "/healthz", host: sekishoHost)
                 sekishoReservation.release()
 
-                try await ChildProcess.with(
+                try await ChildProcess(
                     "upstream",
                     executable: Self.python,
                     arguments: ["-c", Self.echoScript, directory + "/upstream.log"],
                     directory: directory,
                     logPath: directory + "/upstream-stderr.log",
                     captureOutput: true
-                ) { upstream in
+                ).whileRunning { upstream in
                     let portLine = await upstream.firstLine()
                     let upstreamPort = try #require(
                         portLine.hasPrefix("PORT ") ? Int(portLine.dropFirst(5)) : nil,
@@ -157,13 +157,13 @@ import Testing
                     let configuration = directory + "/nginx.conf"
                     try Self.nginxConfiguration(directory: directory, port: nginxPort, sekishoPort: sekishoPort, upstreamPort: upstreamPort)
                         .write(toFile: configuration, atomically: true, encoding: .utf8)
-                    try await ChildProcess.with(
+                    try await ChildProcess(
                         "nginx",
                         executable: Self.nginx,
                         arguments: ["-p", directory, "-e", directory + "/nginx-error.log", "-c", configuration, "-g", "daemon off;"],
                         directory: directory,
                         logPath: directory + "/nginx-stderr.log"
-                    ) { proxy in
+                    ).whileRunning { proxy in
                         let appHost = "\(Self.appHost):\(nginxPort)"
                         let appURL = "http://\(appHost)/reports?year=2024&q=a%20b"
                         var visitor = RawHTTPClient()
@@ -209,7 +209,7 @@ import Testing
                                 .replacingOccurrences(of: "</span>", with: "")
                         )
                         #expect(key.count == 24)
-                        let totp = try await ChildProcess.run(Self.oathtool, ["--totp", "-b", key])
+                        let totp = try await Command(Self.oathtool, ["--totp", "-b", key]).run()
                         #expect(totp.status == 0, "oathtool: \(totp.error)")
                         let code = totp.output.trimmingCharacters(in: .whitespacesAndNewlines)
                         let enrolled = try await browser.send(

@@ -50,12 +50,12 @@ final class PostgresInstances: Sendable {
         let flags = shared.flatMap { ["--set", $0] }
 
         for user in users {
-            let created = try await ChildProcess.run(
+            let created = try await Command(
                 sekisho,
                 ["user", "add", user, "--email", "\(user)@example.com", "--two-factor", "--data-dir", directory + "/console"] + flags,
                 input: Self.password + "\n",
                 directory: directory
-            )
+            ).run()
             guard created.status == 0 else { throw BrowserError("sekisho user add \(user): \(created.error)") }
         }
         var started: [Instance] = []
@@ -74,6 +74,18 @@ final class PostgresInstances: Sendable {
             try await NginxForwardAuthTests.waitUntilServing(instance.process, port: instance.port, path: "/healthz", host: publicHost)
         }
         for reservation in reservations { reservation.release() }
+    }
+
+    /// Runs `body` with two started instances (see `init`) and stops them afterwards, whatever happens.
+    static func with<Result>(
+        users: [String],
+        settings: [String] = [],
+        databaseURL: String? = nil,
+        masterKey: String? = nil,
+        _ body: (PostgresInstances) async throws -> Result
+    ) async throws -> Result {
+        let instances = try await PostgresInstances(users: users, settings: settings, databaseURL: databaseURL, masterKey: masterKey)
+        return try await withCleanup(instances, cleanup: { $0.stop() }, body)
     }
 
     /// A master key (`keys.master_key`): 32 random bytes in base64.
@@ -146,7 +158,7 @@ final class PostgresInstances: Sendable {
     /// The code `oathtool` computes for `key`, `stepOffset` steps of 30 s from now.
     static func code(for key: String, stepOffset: Int = 0) async throws -> String {
         let at = Int(Date().timeIntervalSince1970) + 30 * stepOffset
-        let totp = try await ChildProcess.run("/usr/bin/oathtool", ["--totp", "-b", "--now=@\(at)", key])
+        let totp = try await Command("/usr/bin/oathtool", ["--totp", "-b", "--now=@\(at)", key]).run()
         guard totp.status == 0 else { throw BrowserError("oathtool: \(totp.error)") }
         return totp.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -37,6 +37,14 @@ struct TestEnvironment {
         try await dependencies.store.migrate()
     }
 
+    /// Runs `body` with a new environment and removes its data directory afterwards, whatever happens.
+    static func with<Result>(
+        overrides: [String: String] = [:],
+        _ body: (TestEnvironment) async throws -> Result
+    ) async throws -> Result {
+        try await withCleanup(try await TestEnvironment(overrides: overrides), cleanup: { $0.remove() }, body)
+    }
+
     var store: any Store { dependencies.store }
 
     func application() async throws -> some ApplicationProtocol {
