@@ -110,21 +110,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test support shared by every test target: the one launcher of child processes, free
+        // ports, scratch folders, a seeded generator. Used only by test targets and the *Testing targets.
+        .target(name: "TestSupport", swiftSettings: swiftSettings),
         // Test support: a real aiosmtpd server for the tests of SMTPClient and of the server.
-        .target(name: "SMTPTesting", swiftSettings: swiftSettings),
+        .target(name: "SMTPTesting", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         // Test support: a real PostgreSQL server (initdb + pg_ctl) in a temporary folder.
-        .target(name: "PostgresTesting", swiftSettings: swiftSettings),
+        .target(name: "PostgresTesting", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         // Test support: a fake SNTP responder and a chronyd launcher.
         .target(
             name: "SNTPTesting",
-            dependencies: ["SNTPClient", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "SNTPClient", "TestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
-        .testTarget(name: "SekishoCoreTests", dependencies: ["SekishoCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "SekishoStoreTests", dependencies: ["SekishoStore", "PostgresTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SekishoCoreTests", dependencies: ["SekishoCore", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SekishoStoreTests", dependencies: ["SekishoStore", "PostgresTesting", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SekishoServerTests",
             dependencies: [
@@ -135,6 +140,7 @@ let package = Package(
                 "SMTPTesting",
                 "SNTPTesting",
                 "PostgresTesting",
+                "TestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -144,9 +150,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SMTPClientTests",
-            dependencies: ["SMTPClient", "SMTPTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SMTPClient", "SMTPTesting", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SNTPClientTests", dependencies: ["SNTPClient", "SNTPTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SNTPClientTests", dependencies: ["SNTPClient", "SNTPTesting", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -20,12 +21,10 @@ import Darwin
 /// authentication (SCRAM) on TCP, so the tests exercise URL credentials; trust on the socket,
 /// which only the test helper uses to create databases.
 ///
-/// Two rules keep it from disturbing the other tests of the process:
-/// - The programs run with every inherited descriptor above 2 closed. The postmaster lives for
-///   the whole run; had it inherited the write end of another test's pipe, that test's read
-///   would never see the end of its child's output.
-/// - Waiting for a program happens on a thread of its own, never on Swift's cooperative pool
-///   (one thread per core: two blocked threads here would stop every test).
+/// The programs run through ``ChildProcess``, which closes every inherited descriptor (the
+/// postmaster lives for the whole run and must not hold another test's pipe), and waiting for
+/// them happens off Swift's cooperative pool (one thread per core: two blocked threads there
+/// would stop every test).
 public actor PostgresTestServer {
     public static let shared = PostgresTestServer()
 
@@ -49,7 +48,7 @@ public actor PostgresTestServer {
         let server = try await start()
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let psql = try Self.binary("psql")
-        try await Self.runOffPool {
+        try await offPool {
             try Self.run(
                 psql,
                 [
@@ -67,24 +66,15 @@ public actor PostgresTestServer {
 
     private func start() async throws -> Running {
         if let starting { return try await starting.value }
-        let task = Task.detached { try await Self.runOffPool { try Self.startServer() } }
+        let task = Task.detached { try await offPool { try Self.startServer() } }
         starting = task
         return try await task.value
     }
 
-    /// Runs a blocking `body` on a new thread and waits for it without holding a pool thread.
-    private static func runOffPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try body() })
-            }
-        }
-    }
-
     private static func startServer() throws -> Running {
         Self.removeOrphans()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-pg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // Not removed at the end of a scope: the server lives until the process exits (see stopAtExit).
+        let root = try ScratchDirectory("pg").url
         try "\(getpid())".write(to: root.appendingPathComponent("owner.pid"), atomically: true, encoding: .utf8)
         let passwordFile = root.appendingPathComponent("password")
         try "\(Self.password)\n".write(to: passwordFile, atomically: true, encoding: .utf8)
@@ -103,7 +93,10 @@ public actor PostgresTestServer {
             ],
             timeout: 120
         )
-        let port = try Self.freePort()
+        // Held until the server listens (PostgreSQL binds with SO_REUSEADDR, so it can share it meanwhile).
+        let reservation = try FreePort.reserve()
+        defer { reservation.release() }
+        let port = reservation.port
         // fsync off: a test server's data need not survive a power cut; the tests run faster.
         let options = "-p \(port) -k \(root.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400"
         try Self.run(
@@ -179,80 +172,15 @@ public actor PostgresTestServer {
 
     /// Runs `executable` (as `postgres` when root) and throws with its output unless it exits 0
     /// within `timeout` seconds; a process that overruns is killed.
-    ///
-    /// posix_spawn and waitpid rather than Foundation's `Process`, whose termination notice was
-    /// seen not to arrive for `pg_ctl start` (whose server child outlives it).
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], timeout: TimeInterval) throws -> String {
+    static func run(_ executable: String, _ arguments: [String], timeout: Int) throws -> String {
         let argv = (asRoot && executable != "/bin/chown" ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] : [executable]) + arguments
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-pg-output-\(UUID().uuidString)").path
-        defer { unlink(outputPath) }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        try closeInheritedDescriptors(&actions)
-
-        let cArguments = argv.map { strdup($0) } + [nil]
-        defer {
-            for argument in cArguments { free(argument) }
+        let result = try Command(argv[0], Array(argv.dropFirst()), timeout: .seconds(timeout)).runBlocking()
+        guard result.status == 0 else {
+            throw CommandFailed(
+                description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(result.status)): \(result.output)\(result.error)"
+            )
         }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
-        guard spawned == 0 else { throw CommandFailed(description: "cannot start \(argv[0]): errno \(spawned)") }
-
-        let deadline = Date().addingTimeInterval(timeout)
-        var status: Int32 = 0
-        while waitpid(pid, &status, WNOHANG) == 0 {
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                _ = waitpid(pid, &status, 0)
-                throw CommandFailed(description: "\(executable) did not finish within \(Int(timeout)) s")
-            }
-            usleep(10_000)
-        }
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        // WIFEXITED and WEXITSTATUS are macros; their arithmetic, spelled out.
-        let exited = status & 0x7f == 0
-        let code = (status >> 8) & 0xff
-        guard exited && code == 0 else {
-            throw CommandFailed(description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): \(output)")
-        }
-        return output
-    }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time because
-    /// Swift's Glibc module does not declare it.
-    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) throws {
-        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "posix_spawn_file_actions_addclosefrom_np") else {
-            throw CommandFailed(description: "this C library has no posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or newer needed)")
-        }
-        let addCloseFrom = unsafeBitCast(symbol, to: AddCloseFrom.self)
-        let result = addCloseFrom(&actions, 3)
-        guard result == 0 else { throw CommandFailed(description: "posix_spawn_file_actions_addclosefrom_np failed: errno \(result)") }
-    }
-
-    /// A loopback port nobody listens on now (the kernel's choice for port 0).
-    public static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw CommandFailed(description: "socket() failed: errno \(errno)") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw CommandFailed(description: "bind() failed: errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return result.output
     }
 }

@@ -1,103 +1,61 @@
 /// Test support for SMTP: an aiosmtpd server run by Debian's python, shared by the test targets.
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import TestSupport
 
 /// A running aiosmtpd test server (see ``SMTPTestServerScript``) on a free loopback port.
-public final class SMTPTestServer: @unchecked Sendable {
+public final class SMTPTestServer: Sendable {
     /// Debian's python, which has python3-aiosmtpd; the `python3` on PATH may not.
     public static let python = "/usr/bin/python3"
 
     public let port: Int
     public let maildir: String
-    private let process: Process
-    private let logPath: String
+    private let process: ChildProcess
 
-    private init(process: Process, port: Int, maildir: String, logPath: String) {
+    private init(process: ChildProcess, port: Int, maildir: String) {
         self.process = process
         self.port = port
         self.maildir = maildir
-        self.logPath = logPath
     }
 
     /// Starts the script with `arguments` and waits (at most 20 s) for it to print its port.
-    public static func start(_ arguments: [String], in directory: TestDirectory) async throws -> SMTPTestServer {
-        guard FileManager.default.isExecutableFile(atPath: self.python) else {
-            throw TestToolError(description: "\(self.python) is missing; install Debian's python3 and python3-aiosmtpd")
-        }
+    public static func start(_ arguments: [String], in directory: ScratchDirectory) async throws -> SMTPTestServer {
         let script = directory.path("smtp_test_server.py")
         try SMTPTestServerScript.source.write(toFile: script, atomically: true, encoding: .utf8)
         let maildir = directory.path("maildir")
         try FileManager.default.createDirectory(atPath: maildir, withIntermediateDirectories: true)
-        let logPath = directory.path("server.log")
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: self.python)
-        process.arguments = [script, "--maildir", maildir] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try process.run()
-
-        // A watchdog ends a server that never becomes ready, which also ends the blocking read below.
-        let watchdog = DispatchWorkItem { if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 20, execute: watchdog)
-        let line = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Self.readLine(output.fileHandleForReading))
-            }
-        }
-        watchdog.cancel()
+        let process = try ChildProcess(
+            "aiosmtpd",
+            executable: self.python,
+            arguments: [script, "--maildir", maildir] + arguments,
+            directory: directory.path,
+            logPath: directory.path("server.log"),
+            captureOutput: true
+        )
+        let line = await process.firstLine()
         guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
-            Self.kill(process)
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            throw TestToolError(description: "SMTP test server did not start (is python3-aiosmtpd installed?): \(line)\n\(log)")
+            process.kill()
+            throw TestSupportError("SMTP test server did not start (is python3-aiosmtpd installed?): \(line)\n\(process.log())")
         }
-        return SMTPTestServer(process: process, port: port, maildir: maildir, logPath: logPath)
+        return SMTPTestServer(process: process, port: port, maildir: maildir)
     }
 
-    /// A loopback port with no listener, for connection-refused tests.
-    public static func freePort(in directory: TestDirectory) async throws -> Int {
-        let server = try await self.start(["--mode", "free-port"], in: directory)
-        server.stop()
-        return server.port
-    }
-
-    private static func readLine(_ handle: FileHandle) -> String {
-        var bytes: [UInt8] = []
-        while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                break
-            }
-            bytes += chunk
-            if bytes.contains(UInt8(ascii: "\n")) {
-                break
-            }
+    /// Runs `body` with a server started as ``start(_:in:)`` does (in a folder of its own unless
+    /// `directory` is given), and stops it afterwards, whatever happens.
+    public static func with<Result>(
+        _ arguments: [String] = [],
+        in directory: ScratchDirectory? = nil,
+        _ body: (SMTPTestServer) async throws -> Result
+    ) async throws -> Result {
+        guard let directory else {
+            return try await ScratchDirectory.with("smtp") { try await self.with(arguments, in: $0, body) }
         }
-        return String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        return try await withCleanup(try await self.start(arguments, in: directory), cleanup: { $0.stop() }, body)
     }
 
-    /// Ends the server process and waits for it.
-    ///
-    /// SIGKILL rather than `terminate()`: a child started from a dispatch thread inherits that thread's blocked
-    /// signal mask, SIGTERM included, and the server keeps no state worth a clean shutdown (files are renamed into place).
+    /// Ends the server process and waits for it; the server keeps no state worth a clean shutdown
+    /// (files are renamed into place).
     public func stop() {
-        Self.kill(self.process)
-    }
-
-    private static func kill(_ process: Process) {
-        if process.isRunning {
-            _ = Glibc.kill(process.processIdentifier, SIGKILL)
-        }
-        process.waitUntilExit()
-    }
-
-    deinit {
-        self.stop()
+        self.process.kill()
     }
 
     /// The messages the server accepted, in order.
@@ -112,7 +70,7 @@ public final class SMTPTestServer: @unchecked Sendable {
 
     /// The server's stderr, for failure messages.
     public func log() -> String {
-        (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
+        self.process.log()
     }
 
     private func records<Record: Decodable>(prefix: String) throws -> [Record] {

@@ -3,19 +3,16 @@ import Foundation
 /// The aiosmtpd-based test server, kept as text here so the test target needs no resources or `exclude:` entries.
 ///
 /// Modes: `smtp` (a real aiosmtpd server with optional STARTTLS, implicit TLS, AUTH PLAIN/LOGIN, scripted 4xx/5xx
-/// replies; each message and AUTH attempt is stored as JSON in `--maildir`), `silent` (accepts TCP, never greets),
-/// `free-port` (prints a loopback port nobody listens on). Prints `PORT n` when ready.
+/// replies; each message and AUTH attempt is stored as JSON in `--maildir`) and `silent` (accepts TCP, never
+/// greets). Prints `PORT n` when ready.
 public enum SMTPTestServerScript {
     public static let source = #"""
-        import argparse, asyncio, base64, email, email.policy, email.utils, json, os, signal, socket, ssl, sys
-
-        # Foundation's Process passes on the launching thread's blocked signals; unblock them so SIGTERM works.
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        import argparse, asyncio, base64, email, email.policy, email.utils, json, os, ssl, sys
 
         from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
         parser = argparse.ArgumentParser()
-        parser.add_argument("--mode", default="smtp", choices=["smtp", "silent", "free-port"])
+        parser.add_argument("--mode", default="smtp", choices=["smtp", "silent"])
         parser.add_argument("--maildir")
         parser.add_argument("--port", type=int, default=0)
         parser.add_argument("--tls-cert")
@@ -134,12 +131,6 @@ public enum SMTPTestServerScript {
             await server.serve_forever()
 
 
-        if args.mode == "free-port":
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            print("PORT %d" % s.getsockname()[1], flush=True)
-            s.close()
-        else:
-            asyncio.run(main())
+        asyncio.run(main())
         """#
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SekishoCore
+import TestSupport
 import Testing
 
 @Suite("Argon2id")
@@ -24,15 +25,15 @@ struct Argon2idTests {
     )
     func crossCheckWithCLI(password: String, salt: String, iterations: UInt32, log2Memory: UInt32, lanes: UInt32) throws {
         // CI must install Debian's `argon2` package for this test.
-        let cli = try ExternalTool.run(
+        let cli = try Command(
             "argon2",
             [salt, "-id", "-t", "\(iterations)", "-m", "\(log2Memory)", "-p", "\(lanes)", "-l", "32", "-e"],
-            stdin: Data(password.utf8)
-        )
-        #expect(cli.status == 0, "argon2 CLI failed: \(cli.stderr)")
+            input: password
+        ).runBlocking()
+        #expect(cli.status == 0, "argon2 CLI failed: \(cli.error)")
         let parameters = Argon2Parameters(memoryKiB: 1 << log2Memory, iterations: iterations, parallelism: lanes)
         let ours = try Argon2id.hash(password: Array(password.utf8), salt: Array(salt.utf8), parameters: parameters)
-        #expect(ours == cli.stdout.trimmingCharacters(in: .newlines))
+        #expect(ours == cli.output.trimmingCharacters(in: .newlines))
         #expect(try Argon2id.verify(password: Array(password.utf8), encoded: ours))
     }
 

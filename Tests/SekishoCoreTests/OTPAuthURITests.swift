@@ -1,4 +1,5 @@
 import SekishoCore
+import TestSupport
 import Testing
 
 @Suite struct OTPAuthURITests {

@@ -1,5 +1,6 @@
 import Foundation
 import SekishoCore
+import TestSupport
 import Testing
 
 @Suite("QRCode")
@@ -13,22 +14,21 @@ struct QRCodeTests {
     ]
 
     @Test("rendered SVG decodes back to the exact URI with zbarimg", arguments: Self.uris)
-    func roundTrip(uri: String) throws {
+    func roundTrip(uri: String) async throws {
         let svg = try QRCode.svg(for: uri)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-qr-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let svgPath = directory.appendingPathComponent("in.svg").path
-        let pngPath = directory.appendingPathComponent("out.png").path
-        try Data(svg.utf8).write(to: URL(fileURLWithPath: svgPath))
+        try await ScratchDirectory.with("qr") { directory in
+            let svgPath = directory.path("in.svg")
+            let pngPath = directory.path("out.png")
+            try Data(svg.utf8).write(to: URL(fileURLWithPath: svgPath))
 
-        let render = try ExternalTool.run("rsvg-convert", ["-w", "400", "-o", pngPath, svgPath])
-        try #require(render.status == 0, "rsvg-convert failed: \(render.stderr)")
-        let scan = try ExternalTool.run("zbarimg", ["--raw", "-q", pngPath])
-        try #require(scan.status == 0, "zbarimg found no code: \(scan.stderr)")
-        var decoded = scan.stdout
-        if decoded.hasSuffix("\n") { decoded.removeLast() }
-        #expect(decoded == uri)
+            let render = try await Command("rsvg-convert", ["-w", "400", "-o", pngPath, svgPath]).run()
+            try #require(render.status == 0, "rsvg-convert failed: \(render.error)")
+            let scan = try await Command("zbarimg", ["--raw", "-q", pngPath]).run()
+            try #require(scan.status == 0, "zbarimg found no code: \(scan.error)")
+            var decoded = scan.output
+            if decoded.hasSuffix("\n") { decoded.removeLast() }
+            #expect(decoded == uri)
+        }
     }
 
     @Test("SVG is CSP-friendly: no script, no style attribute, colours as attributes", arguments: Self.uris)

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SekishoCore
+import TestSupport
 import Testing
 
 @Suite struct RecoveryCodesTests {

@@ -1,5 +1,6 @@
 import Foundation
 import SekishoCore
+import TestSupport
 import Testing
 
 @Suite struct TOTPTests {
@@ -143,9 +144,9 @@ import Testing
                 let arguments = [
                     "--totp=\(algorithm.rawValue)", "-b", Base32.encode(secret), "-N", "@\(unixTime)", "-d", String(digits),
                 ]
-                let result = try ExternalTool.run("oathtool", arguments)
-                #expect(result.status == 0, "oathtool failed: \(result.stderr)")
-                let expected = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                let result = try Command("oathtool", arguments).runBlocking()
+                #expect(result.status == 0, "oathtool failed: \(result.error)")
+                let expected = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
                 #expect(expected.count == digits)
                 #expect(totp.code(at: Self.date(unixTime)) == expected, "oathtool \(arguments.joined(separator: " "))")
                 #expect(totp.match(expected, at: Self.date(unixTime), window: 0) == totp.step(at: Self.date(unixTime)))
@@ -159,14 +160,14 @@ import Testing
         // No --totp mode and no -d: oathtool's defaults (SHA-1, 6 digits, 30 s) must be ours too.
         var rng = SplitMix64(seed: 99)
         let secret = TOTPSecret.generate(using: &rng)
-        let result = try ExternalTool.run("oathtool", ["--totp", "-b", Base32.encode(secret), "-N", "@1700000000"])
-        #expect(result.status == 0, "oathtool failed: \(result.stderr)")
-        #expect(TOTP(secret: secret).code(at: Self.date(1_700_000_000)) == result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let result = try Command("oathtool", ["--totp", "-b", Base32.encode(secret), "-N", "@1700000000"]).runBlocking()
+        #expect(result.status == 0, "oathtool failed: \(result.error)")
+        #expect(TOTP(secret: secret).code(at: Self.date(1_700_000_000)) == result.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     @Test func externalToolReportsAMissingProgramClearly() {
         #expect {
-            try ExternalTool.run("sekisho-no-such-tool", [])
+            try Command("sekisho-no-such-tool", []).runBlocking()
         } throws: { error in
             String(describing: error).contains("sekisho-no-such-tool") && String(describing: error).contains("not found")
         }
@@ -176,7 +177,7 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         #expect {
-            try ExternalTool.run("sleep", ["30"], timeout: .milliseconds(200))
+            try Command("sleep", ["30"], timeout: .milliseconds(200)).runBlocking()
         } throws: { error in
             String(describing: error).contains("did not finish")
         }
@@ -184,9 +185,9 @@ import Testing
     }
 
     @Test func externalToolPassesStandardInputAndReportsStatus() throws {
-        let echoed = try ExternalTool.run("cat", [], stdin: Data("こんにちは\n".utf8))
-        #expect(echoed.status == 0 && echoed.stdout == "こんにちは\n" && echoed.stderr.isEmpty)
-        let failed = try ExternalTool.run("sh", ["-c", "echo oops >&2; exit 3"])
-        #expect(failed.status == 3 && failed.stderr == "oops\n")
+        let echoed = try Command("cat", [], input: "こんにちは\n").runBlocking()
+        #expect(echoed.status == 0 && echoed.output == "こんにちは\n" && echoed.error.isEmpty)
+        let failed = try Command("sh", ["-c", "echo oops >&2; exit 3"]).runBlocking()
+        #expect(failed.status == 3 && failed.error == "oops\n")
     }
 }

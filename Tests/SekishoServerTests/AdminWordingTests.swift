@@ -25,121 +25,125 @@ import Testing
         (.withinLimit, "ja", "許容範囲内"),
     ])
     func systemPageShowsTheClockVerdictInWords(verdict: ClockCheckResult.Verdict, language: String, words: String) async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        try await environment.createUser("root", twoFactor: false, role: .admin)
-        let offset: Double? =
-            switch verdict {
-            case .withinLimit: 0.5
-            case .beyondLimit: 45
-            case .noAnswer: nil
-            }
-        let best = offset.map { SNTPMeasurement(server: "ntp", offset: $0, delay: 0.01, stratum: 2, referenceID: "x", serverTime: 0) }
-        let failures = best == nil ? [ClockCheckResult.Failure(server: "ntp", reason: "no reply from the NTP server before the timeout")] : []
-        environment.dependencies.clockStatus.record(
-            ClockCheckResult(checkedAt: TestEnvironment.start, best: best, failures: failures, maxOffset: 3)
-        )
-        try await environment.application().test(.router) { client in
-            var browser = Browser(client)
-            try await signInAdmin(environment, &browser)
-            let page = try await browser.get("/admin/system?lang=\(language)")
-            #expect(page.status == .ok)
-            #expect(browser.lastPage.contains(words), "\(browser.lastPage)")
-            for raw in ["withinLimit", "beyondLimit", "noAnswer"] {
-                #expect(!browser.lastPage.contains(">\(raw)<"), "\(raw) shown raw")
+        try await TestEnvironment.with { environment in
+            try await environment.createUser("root", twoFactor: false, role: .admin)
+            let offset: Double? =
+                switch verdict {
+                case .withinLimit: 0.5
+                case .beyondLimit: 45
+                case .noAnswer: nil
+                }
+            let best = offset.map { SNTPMeasurement(server: "ntp", offset: $0, delay: 0.01, stratum: 2, referenceID: "x", serverTime: 0) }
+            let failures = best == nil ? [ClockCheckResult.Failure(server: "ntp", reason: "no reply from the NTP server before the timeout")] : []
+            environment.dependencies.clockStatus.record(
+                ClockCheckResult(checkedAt: TestEnvironment.start, best: best, failures: failures, maxOffset: 3)
+            )
+            try await environment.application().test(.router) { client in
+                var browser = Browser(client)
+                try await signInAdmin(environment, &browser)
+                let page = try await browser.get("/admin/system?lang=\(language)")
+                #expect(page.status == .ok)
+                #expect(browser.lastPage.contains(words), "\(browser.lastPage)")
+                for raw in ["withinLimit", "beyondLimit", "noAnswer"] {
+                    #expect(!browser.lastPage.contains(">\(raw)<"), "\(raw) shown raw")
+                }
             }
         }
     }
 
     @Test func halfSignedInAdministratorIsSentToTheCodePage() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        try await environment.createUser("root", role: .admin)
-        try await environment.application().test(.router) { client in
-            var browser = Browser(client)
-            _ = try await environment.enrollThenReturnToCodePage(&browser, user: "root")
-            for path in ["/admin/users", "/admin/system", "/admin/audit"] {
-                let response = try await browser.get(path)
-                #expect(response.status == .seeOther, "\(path)")
-                #expect(response.headers[.location] == "/login/verify", "\(path)")
-                #expect(!browser.lastPage.contains("for administrators"), "\(path)")
+        try await TestEnvironment.with { environment in
+            try await environment.createUser("root", role: .admin)
+            try await environment.application().test(.router) { client in
+                var browser = Browser(client)
+                _ = try await environment.enrollThenReturnToCodePage(&browser, user: "root")
+                for path in ["/admin/users", "/admin/system", "/admin/audit"] {
+                    let response = try await browser.get(path)
+                    #expect(response.status == .seeOther, "\(path)")
+                    #expect(response.headers[.location] == "/login/verify", "\(path)")
+                    #expect(!browser.lastPage.contains("for administrators"), "\(path)")
+                }
             }
         }
     }
 
     @Test func aLineBreakInTheSenderNameNamesTheSenderName() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        try await environment.createUser("root", twoFactor: false, role: .admin)
-        try await environment.application().test(.router) { client in
-            var browser = Browser(client)
-            try await signInAdmin(environment, &browser)
-            try await browser.get("/admin/mail")
-            try await browser.post(
-                "/admin/mail",
-                [
-                    ("host", "mail.example.com"), ("port", "587"), ("security", "starttls"), ("sender_address", "sekisho@example.com"),
-                    ("sender_name", "Sekisho\r\nBcc: victim@example.com"),
-                ]
-            )
-            #expect(browser.errorMessage?.contains("sender name") == true, "\(browser.errorMessage ?? browser.lastPage)")
-            #expect(browser.errorMessage?.contains("sender address") == false, "\(browser.errorMessage ?? "")")
-            #expect(try await environment.store.setting("mail.smtp") == nil)
+        try await TestEnvironment.with { environment in
+            try await environment.createUser("root", twoFactor: false, role: .admin)
+            try await environment.application().test(.router) { client in
+                var browser = Browser(client)
+                try await signInAdmin(environment, &browser)
+                try await browser.get("/admin/mail")
+                try await browser.post(
+                    "/admin/mail",
+                    [
+                        ("host", "mail.example.com"), ("port", "587"), ("security", "starttls"), ("sender_address", "sekisho@example.com"),
+                        ("sender_name", "Sekisho\r\nBcc: victim@example.com"),
+                    ]
+                )
+                #expect(browser.errorMessage?.contains("sender name") == true, "\(browser.errorMessage ?? browser.lastPage)")
+                #expect(browser.errorMessage?.contains("sender address") == false, "\(browser.errorMessage ?? "")")
+                #expect(try await environment.store.setting("mail.smtp") == nil)
+            }
         }
     }
 
     @Test func usersAddedAtTheConsoleSayConsoleInTheAuditLog() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        let console = try await Console(environment.dependencies, logger: Logger(label: "test"))
-        _ = try await console.add(
-            username: "carol",
-            displayName: "Carol",
-            email: "carol@example.com",
-            admin: false,
-            password: "correct horse battery",
-            twoFactor: false
-        )
-        let events = try await environment.store.auditEvents(userID: nil, kind: "user_created", limit: 10, offset: 0)
-        #expect(events.count == 1)
-        #expect(events.first?.clientAddress == "console")
+        try await TestEnvironment.with { environment in
+            let console = try await Console(environment.dependencies, logger: Logger(label: "test"))
+            _ = try await console.add(
+                username: "carol",
+                displayName: "Carol",
+                email: "carol@example.com",
+                admin: false,
+                password: "correct horse battery",
+                twoFactor: false
+            )
+            let events = try await environment.store.auditEvents(userID: nil, kind: "user_created", limit: 10, offset: 0)
+            #expect(events.count == 1)
+            #expect(events.first?.clientAddress == "console")
+        }
     }
 
     /// The first reset request, before the outbox has tried anything, says the mail is queued, not sent.
     @Test(arguments: ["en", "ja"])
     func theFirstResetRequestSaysTheMailIsQueued(language: String) async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        try await environment.createUser()
-        try await environment.application().test(.router) { client in
-            var browser = Browser(client)
-            try await environment.enrollThenReturnToCodePage(&browser)
-            try await browser.post("/login/reset?lang=\(language)", [])
-            if language == "en" {
-                #expect(browser.lastPage.contains("is queued"), "\(browser.lastPage)")
-                #expect(!browser.lastPage.contains("was sent"))
-            } else {
-                #expect(browser.lastPage.contains("送信待ち"), "\(browser.lastPage)")
-                #expect(!browser.lastPage.contains("送信しました"))
+        try await TestEnvironment.with { environment in
+            try await environment.createUser()
+            try await environment.application().test(.router) { client in
+                var browser = Browser(client)
+                try await environment.enrollThenReturnToCodePage(&browser)
+                try await browser.post("/login/reset?lang=\(language)", [])
+                if language == "en" {
+                    #expect(browser.lastPage.contains("is queued"), "\(browser.lastPage)")
+                    #expect(!browser.lastPage.contains("was sent"))
+                } else {
+                    #expect(browser.lastPage.contains("送信待ち"), "\(browser.lastPage)")
+                    #expect(!browser.lastPage.contains("送信しました"))
+                }
             }
         }
     }
 
     /// SMTP down for everyone: another mail already failing makes even the first request of this user say so.
     @Test func aResetRequestWhileDeliveryFailsForOthersSaysItMayArriveLate() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        try await environment.createUser()
-        let waiting = try await environment.store.enqueueMail(
-            NewOutboxMail(recipient: "bob@example.com", subject: "x", textBody: "x"),
-            at: environment.clock.now()
-        )
-        try await environment.store.markMailRetry(id: waiting, error: "connection refused", nextTryAt: environment.clock.now().addingTimeInterval(60))
-        try await environment.application().test(.router) { client in
-            var browser = Browser(client)
-            try await environment.enrollThenReturnToCodePage(&browser)
-            try await browser.post("/login/reset", [])
-            #expect(browser.lastPage.contains("may arrive late"), "\(browser.lastPage)")
+        try await TestEnvironment.with { environment in
+            try await environment.createUser()
+            let waiting = try await environment.store.enqueueMail(
+                NewOutboxMail(recipient: "bob@example.com", subject: "x", textBody: "x"),
+                at: environment.clock.now()
+            )
+            try await environment.store.markMailRetry(
+                id: waiting,
+                error: "connection refused",
+                nextTryAt: environment.clock.now().addingTimeInterval(60)
+            )
+            try await environment.application().test(.router) { client in
+                var browser = Browser(client)
+                try await environment.enrollThenReturnToCodePage(&browser)
+                try await browser.post("/login/reset", [])
+                #expect(browser.lastPage.contains("may arrive late"), "\(browser.lastPage)")
+            }
         }
     }
 }

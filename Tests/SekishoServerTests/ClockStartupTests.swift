@@ -6,6 +6,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SNTPTesting
+import TestSupport
 import Testing
 
 /// The clock check through the real binary: `check-clock` exit codes, and `serve` refusing (exit 3) or warning.
@@ -52,47 +53,54 @@ import Testing
 
     @Test func serveRefusesToStartWithExitStatus3WhenTheClockIsOff() async throws {
         try await FakeSNTPResponder.withResponder(.offset(45)) { responder in
-            let port = try await freeTCPPort()
-            let run = try await SekishoRun.start(SekishoRun.serve(port: port, ntp: responder.address, onFailure: "refuse"))
-                .finish(within: .seconds(30))
-            #expect(run.status == 3, "\(run)")
-            // Measured on the real clock: about +45 s, give or take half the round trip.
-            #expect(run.standardError.contains("refusing to start: the clock is off by +4"), "\(run)")
-            #expect(run.standardError.contains(" s (limit 3 s"), "\(run)")
-            #expect(run.standardError.contains("enable NTP time synchronisation (e.g. systemd-timesyncd or chrony)"), "\(run)")
-            #expect(responder.requests.count == 1)
-            // The check runs before the first-administrator link is made: a refused start prints none.
-            #expect(!run.standardOutput.contains("/setup/"), "\(run)")
-            #expect(!run.standardOutput.contains("No users yet"), "\(run)")
+            try await FreePort.withUnused { port in
+                let run = try await SekishoRun.start(SekishoRun.serve(port: port, ntp: responder.address, onFailure: "refuse"))
+                    .finish(within: .seconds(30))
+                #expect(run.status == 3, "\(run)")
+                // Measured on the real clock: about +45 s, give or take half the round trip.
+                #expect(run.standardError.contains("refusing to start: the clock is off by +4"), "\(run)")
+                #expect(run.standardError.contains(" s (limit 3 s"), "\(run)")
+                #expect(run.standardError.contains("enable NTP time synchronisation (e.g. systemd-timesyncd or chrony)"), "\(run)")
+                #expect(responder.requests.count == 1)
+                // The check runs before the first-administrator link is made: a refused start prints none.
+                #expect(!run.standardOutput.contains("/setup/"), "\(run)")
+                #expect(!run.standardOutput.contains("No users yet"), "\(run)")
+            }
         }
     }
 
     /// `refuse` with no answer at all refuses too, before any setup link, and names `clock.check: false` (issue 18, item 11).
     @Test func serveRefusesWithExitStatus3WhenNoServerAnswers() async throws {
         try await FakeSNTPResponder.withResponder(.silent) { silent in
-            let port = try await freeTCPPort()
-            var arguments = SekishoRun.serve(port: port, ntp: silent.address, onFailure: "refuse")
-            arguments += ["--set", "clock.timeout=0.2"]
-            let run = try await SekishoRun.start(arguments).finish(within: .seconds(30))
-            #expect(run.status == 3, "\(run)")
-            #expect(run.standardError.contains("refusing to start: the clock offset could not be determined"), "\(run)")
-            #expect(run.standardError.contains("starts without the check with clock.check: false"), "\(run)")
-            #expect(!run.standardOutput.contains("/setup/"), "\(run)")
-            #expect(!run.standardOutput.contains("No users yet"), "\(run)")
+            try await FreePort.withUnused { port in
+                var arguments = SekishoRun.serve(port: port, ntp: silent.address, onFailure: "refuse")
+                arguments += ["--set", "clock.timeout=0.2"]
+                let run = try await SekishoRun.start(arguments).finish(within: .seconds(30))
+                #expect(run.status == 3, "\(run)")
+                #expect(run.standardError.contains("refusing to start: the clock offset could not be determined"), "\(run)")
+                #expect(run.standardError.contains("starts without the check with clock.check: false"), "\(run)")
+                #expect(!run.standardOutput.contains("/setup/"), "\(run)")
+                #expect(!run.standardOutput.contains("No users yet"), "\(run)")
+            }
         }
     }
 
     @Test func serveWarnsAndServesWhenConfiguredToWarn() async throws {
         try await FakeSNTPResponder.withResponder(.offset(45)) { responder in
-            let port = try await freeTCPPort()
-            let server = try SekishoRun.start(SekishoRun.serve(port: port, ntp: responder.address, onFailure: "warn"))
-            defer { server.kill() }
-            let status = try await waitForHealthz(port: port, while: server)
-            let output = server.output()
-            #expect(status == 200, "\(output)")
-            #expect(output.standardOutput.contains("exceeds the 3 s limit: authenticator codes will fail; enable NTP on this machine"), "\(output)")
-            #expect(output.standardOutput.contains("codes will fail for most users"), "\(output)")
-            #expect(responder.requests.count == 1)
+            // Held while sekisho starts; it binds with SO_REUSEADDR, so it can share the port.
+            try await FreePort.withUnused { port in
+                try await SekishoRun.with(SekishoRun.serve(port: port, ntp: responder.address, onFailure: "warn")) { server in
+                    let status = try await waitForHealthz(port: port, while: server)
+                    let output = server.output()
+                    #expect(status == 200, "\(output)")
+                    #expect(
+                        output.standardOutput.contains("exceeds the 3 s limit: authenticator codes will fail; enable NTP on this machine"),
+                        "\(output)"
+                    )
+                    #expect(output.standardOutput.contains("codes will fail for most users"), "\(output)")
+                    #expect(responder.requests.count == 1)
+                }
+            }
         }
     }
 
@@ -127,10 +135,10 @@ private final class SekishoRun: Sendable {
         }
     }
 
-    private let process: Process
-    private let directory: URL
+    private let process: ChildProcess
+    private let directory: ScratchDirectory
 
-    private init(process: Process, directory: URL) {
+    private init(process: ChildProcess, directory: ScratchDirectory) {
         self.process = process
         self.directory = directory
     }
@@ -138,11 +146,10 @@ private final class SekishoRun: Sendable {
     /// `<repo>/.build/debug/sekisho`, which `swift build --build-tests` leaves there.
     static var executable: String { repositoryRoot() + "/.build/debug/sekisho" }
 
-    /// Arguments for `sekisho serve` on `port` with a temporary data directory and `ntp` as the only NTP server.
+    /// Arguments for `sekisho serve` on `port` with a data directory in the run's folder and `ntp` as the only NTP server.
     static func serve(port: Int, ntp: String, onFailure: String) -> [String] {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-clock-\(UUID().uuidString)").path
-        return [
-            "serve", "--host", "127.0.0.1", "--port", "\(port)", "--data-dir", data,
+        [
+            "serve", "--host", "127.0.0.1", "--port", "\(port)", "--data-dir", "data",
             "--set", "server.public_directory=\(repositoryRoot())/Public",
             "--set", "clock.check=true", "--set", "clock.servers=\(ntp)", "--set", "clock.on_failure=\(onFailure)",
             "--set", "clock.timeout=10",
@@ -152,63 +159,46 @@ private final class SekishoRun: Sendable {
     /// Starts the binary in an empty working directory (so no Config/sekisho.yaml is read) without SEKISHO_ variables.
     static func start(_ arguments: [String]) throws -> SekishoRun {
         try #require(FileManager.default.isExecutableFile(atPath: Self.executable), "\(Self.executable) not found: run `swift build` first")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SEKISHO_") }
-        for name in ["stdout", "stderr"] {
-            try #require(FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: nil))
-        }
-        process.standardOutput = try FileHandle(forWritingTo: directory.appendingPathComponent("stdout"))
-        process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("stderr"))
-        try process.run()
+        let directory = try ScratchDirectory("run")
+        let process = try ChildProcess(
+            "sekisho",
+            executable: Self.executable,
+            arguments: arguments,
+            directory: directory.path,
+            logPath: directory.path("stderr"),
+            outputPath: directory.path("stdout")
+        )
         return SekishoRun(process: process, directory: directory)
+    }
+
+    /// Runs `body` with a started run and ends it afterwards, whatever happens.
+    static func with<Result>(_ arguments: [String], _ body: (SekishoRun) async throws -> Result) async throws -> Result {
+        try await withCleanup(try start(arguments), cleanup: { $0.kill() }, body)
     }
 
     var isRunning: Bool { self.process.isRunning }
 
     /// What it printed so far, and its exit status if it has exited.
     func output() -> Output {
-        let read = { (name: String) in (try? String(contentsOf: self.directory.appendingPathComponent(name), encoding: .utf8)) ?? "" }
-        return Output(
-            status: self.process.isRunning ? nil : self.process.terminationStatus,
-            standardOutput: read("stdout"),
-            standardError: read("stderr")
-        )
+        let read = { (name: String) in (try? String(contentsOfFile: self.directory.path(name), encoding: .utf8)) ?? "" }
+        return Output(status: self.process.exitStatus, standardOutput: read("stdout"), standardError: read("stderr"))
     }
 
-    /// Waits for the process to exit by itself (polling, bounded by `limit`), killing it if it does not.
+    /// Waits (at most `limit`) for the process to exit by itself, killing it if it does not.
     func finish(within limit: Duration) async throws -> Output {
-        defer { self.kill() }
-        let deadline = ContinuousClock.now + limit
-        while self.process.isRunning, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        if self.process.isRunning {
+        if await self.process.waitForExit(timeout: limit) == nil {
             Issue.record("sekisho did not exit within \(limit): \(self.output())")
         }
-        return self.output()
+        let output = self.output()
+        self.kill()
+        return output
     }
 
-    /// Stops the process if it still runs and removes the captured output.
+    /// Stops the process if it still runs and removes its folder.
     func kill() {
-        if self.process.isRunning {
-            // SIGKILL: the child may inherit a signal mask that blocks SIGTERM from the test runner's thread.
-            Foundation.kill(self.process.processIdentifier, SIGKILL)
-            self.process.waitUntilExit()
-        }
+        self.process.kill()
+        self.directory.remove()
     }
-}
-
-/// A TCP port on loopback that was free a moment ago.
-private func freeTCPPort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-    let port = try #require(channel.localAddress?.port)
-    try await channel.close()
-    return port
 }
 
 /// The status code of `GET path` over plain HTTP/1.1 on loopback.

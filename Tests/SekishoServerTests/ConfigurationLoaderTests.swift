@@ -1,5 +1,6 @@
 import Foundation
 import SekishoServer
+import TestSupport
 import Testing
 
 @Suite struct ConfigurationLoaderTests {
@@ -10,11 +11,12 @@ import Testing
     ) async throws(ConfigurationError)
         -> SekishoConfiguration
     {
-        var path: String?
-        if let yaml {
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-\(UUID().uuidString).yaml")
-            try? yaml.write(to: url, atomically: true, encoding: .utf8)
-            path = url.path
+        // Typed throws: a folder that cannot be made shows as a file that cannot be read.
+        let directory = yaml == nil ? nil : try? ScratchDirectory("config")
+        defer { directory?.remove() }
+        let path = directory?.path("sekisho.yaml")
+        if let yaml, let path {
+            try? yaml.write(toFile: path, atomically: true, encoding: .utf8)
         }
         return try await ConfigurationLoader(filePath: path, environment: environment, overrides: overrides).load()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 @testable import SekishoServer
@@ -15,25 +16,25 @@ import Glibc
     /// A body trickling in (one byte, then nothing) is cut off after `server.body_timeout`;
     /// before, only the head was timed and such a connection stayed open for good.
     @Test func slowRequestBodiesAreCutOff() async throws {
-        let environment = try await TestEnvironment(overrides: ["server.body_timeout": "0.3", "server.idle_timeout": "600"])
-        defer { environment.remove() }
-        try await environment.application().test(.live) { client in
-            let port = try #require(client.port)
-            let (count, error) = try await blockingIO {
-                let socket = try RawHTTPClient.connected(port: port)
-                defer { close(socket) }
-                try Self.write(
-                    socket,
-                    "POST /login HTTP/1.1\r\nHost: localhost\r\nOrigin: http://localhost\r\n"
-                        + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nu"
-                )
-                // The receive timeout of the socket (10 s) bounds the wait; the server closes first.
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                var count = 0
-                repeat { count = read(socket, &buffer, buffer.count) } while count > 0
-                return (count, errno)
+        try await TestEnvironment.with(overrides: ["server.body_timeout": "0.3", "server.idle_timeout": "600"]) { environment in
+            try await environment.application().test(.live) { client in
+                let port = try #require(client.port)
+                let (count, error) = try await offPool {
+                    let socket = try RawHTTPClient.connected(port: port)
+                    defer { close(socket) }
+                    try Self.write(
+                        socket,
+                        "POST /login HTTP/1.1\r\nHost: localhost\r\nOrigin: http://localhost\r\n"
+                            + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nu"
+                    )
+                    // The receive timeout of the socket (10 s) bounds the wait; the server closes first.
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    var count = 0
+                    repeat { count = read(socket, &buffer, buffer.count) } while count > 0
+                    return (count, errno)
+                }
+                #expect(count == 0, "the server did not close the connection (read gave \(count), errno \(error))")
             }
-            #expect(count == 0, "the server did not close the connection (read gave \(count), errno \(error))")
         }
     }
 
@@ -41,43 +42,43 @@ import Glibc
     /// and closed, while the admitted ones keep working; once one closes, a new client gets in.
     @Test func connectionsBeyondTheBoundAreRefusedNotStalled() async throws {
         // Four: the test framework's own client holds one connection for the whole test.
-        let environment = try await TestEnvironment(overrides: ["server.max_connections": "4", "server.idle_timeout": "600"])
-        defer { environment.remove() }
-        try await environment.application().test(.live) { client in
-            let port = try #require(client.port)
-            var admitted: [Int32] = []
-            defer { for socket in admitted { close(socket) } }
-            for _ in 0..<3 {
-                let socket = try RawHTTPClient.connected(port: port)
-                admitted.append(socket)
-                // An answered request proves the connection is counted before the next one opens.
-                #expect(try await Self.exchange(socket, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").status == 200)
-            }
-            let (answer, afterwards) = try await blockingIO {
-                let refused = try RawHTTPClient.connected(port: port)
-                defer { close(refused) }
-                let answer = try Self.readResponse(refused)
-                var buffer = [UInt8](repeating: 0, count: 16)
-                return (answer, read(refused, &buffer, buffer.count))
-            }
-            #expect(answer.status == 503)
-            #expect(answer.head.lowercased().contains("retry-after:"))
-            #expect(afterwards == 0, "the refused connection is closed")
+        try await TestEnvironment.with(overrides: ["server.max_connections": "4", "server.idle_timeout": "600"]) { environment in
+            try await environment.application().test(.live) { client in
+                let port = try #require(client.port)
+                var admitted: [Int32] = []
+                defer { for socket in admitted { close(socket) } }
+                for _ in 0..<3 {
+                    let socket = try RawHTTPClient.connected(port: port)
+                    admitted.append(socket)
+                    // An answered request proves the connection is counted before the next one opens.
+                    #expect(try await Self.exchange(socket, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").status == 200)
+                }
+                let (answer, afterwards) = try await offPool {
+                    let refused = try RawHTTPClient.connected(port: port)
+                    defer { close(refused) }
+                    let answer = try Self.readResponse(refused)
+                    var buffer = [UInt8](repeating: 0, count: 16)
+                    return (answer, read(refused, &buffer, buffer.count))
+                }
+                #expect(answer.status == 503)
+                #expect(answer.head.lowercased().contains("retry-after:"))
+                #expect(afterwards == 0, "the refused connection is closed")
 
-            // The admitted connections still work.
-            #expect(try await Self.exchange(admitted[0], "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").status == 200)
+                // The admitted connections still work.
+                #expect(try await Self.exchange(admitted[0], "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").status == 200)
 
-            // One leaves; a new client is served as soon as the server has noticed (bounded wait).
-            close(admitted.removeLast())
-            var status = 0
-            for _ in 0..<100 where status != 200 {
-                status =
-                    (try? await blockingIO {
-                        try RawHTTPClient.sendRaw(port: port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                    }.status) ?? 0
-                if status != 200 { try await Task.sleep(for: .milliseconds(20)) }
+                // One leaves; a new client is served as soon as the server has noticed (bounded wait).
+                close(admitted.removeLast())
+                var status = 0
+                for _ in 0..<100 where status != 200 {
+                    status =
+                        (try? await offPool {
+                            try RawHTTPClient.sendRaw(port: port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                        }.status) ?? 0
+                    if status != 200 { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(status == 200)
             }
-            #expect(status == 200)
         }
     }
 
@@ -93,7 +94,7 @@ import Glibc
 
     /// Sends `request` on a kept-alive connection and reads its response, off the test's task.
     static func exchange(_ socket: Int32, _ request: String) async throws -> (status: Int, head: String, body: String) {
-        try await blockingIO {
+        try await offPool {
             try write(socket, request)
             return try readResponse(socket)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -18,52 +19,54 @@ import Glibc
         let binary = repositoryRoot() + "/.build/debug/sekisho"
         try #require(FileManager.default.isExecutableFile(atPath: binary), "\(binary) not found: run `swift build` first")
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"))
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-fd-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        let common = ["--data-dir", data + "/data", "--set", "clock.check=false", "--set", "server.public_directory=\(repositoryRoot())/Public"]
-        let added = try await ChildProcess.run(
-            binary,
-            ["user", "add", "alice", "--email", "alice@example.com"] + common,
-            input: Self.password + "\n",
-            directory: data
-        )
-        try #require(added.status == 0, "\(added)")
+        try await ScratchDirectory.with("fd") { scratch in
+            let data = scratch.path
+            let common = ["--data-dir", data + "/data", "--set", "clock.check=false", "--set", "server.public_directory=\(repositoryRoot())/Public"]
+            let added = try await Command(
+                binary,
+                ["user", "add", "alice", "--email", "alice@example.com"] + common,
+                input: Self.password + "\n",
+                directory: data
+            ).run()
+            try #require(added.status == 0, "\(added)")
 
-        let port = try ChildProcess.freePort()
-        let server = try ChildProcess(
-            "sekisho",
-            executable: "/usr/bin/prlimit",
-            arguments: ["--nofile=\(Self.descriptors):\(Self.descriptors)", "--", binary, "serve", "--host", "127.0.0.1", "--port", "\(port)"]
-                + common,
-            directory: data,
-            logPath: data + "/serve.log"
-        )
-        defer { server.kill() }
-        try await Self.waitUntilHealthy(port: port, server: server)
+            let reservation = try FreePort.reserve()
+            let port = reservation.port
+            try await ChildProcess(
+                "sekisho",
+                executable: "/usr/bin/prlimit",
+                arguments: ["--nofile=\(Self.descriptors):\(Self.descriptors)", "--", binary, "serve", "--host", "127.0.0.1", "--port", "\(port)"]
+                    + common,
+                directory: data,
+                logPath: data + "/serve.log"
+            ).whileRunning { server in
+                try await Self.waitUntilHealthy(port: port, server: server)
+                reservation.release()
 
-        // First twice as many connections as descriptors, held open, while a mixed load runs:
-        // the load is refused at once, never left waiting. Then just under the bound: the load
-        // is served with descriptors running short (database readers and static files).
-        let bound = (Self.descriptors - 64) / 2
-        for (phase, holding, clients) in [(Self.descriptors * 2, 16), (bound - 8, 8)].enumerated().map({ ($0, $1.0, $1.1) }) {
-            let held = try await blockingIO { (0..<holding).compactMap { _ in try? RawHTTPClient.connected(port: port) } }
-            let statuses = try await blockingIO { Self.load(port: port, clients: clients) }
-            for socket in held { close(socket) }
-            try await Self.waitUntilHealthy(port: port, server: server)
-            // 0: the connection was refused or reset, allowed beyond the bound; a 500 is not, and
-            // neither is -1, a client left waiting (the server stopped accepting).
-            #expect(Set(statuses.keys).isSubset(of: [0, 200, 302, 303, 403, 404, 503]), "phase \(phase): \(statuses)")
+                // First twice as many connections as descriptors, held open, while a mixed load runs:
+                // the load is refused at once, never left waiting. Then just under the bound: the load
+                // is served with descriptors running short (database readers and static files).
+                let bound = (Self.descriptors - 64) / 2
+                for (phase, holding, clients) in [(Self.descriptors * 2, 16), (bound - 8, 8)].enumerated().map({ ($0, $1.0, $1.1) }) {
+                    let held = try await offPool { (0..<holding).compactMap { _ in try? RawHTTPClient.connected(port: port) } }
+                    let statuses = try await offPool { Self.load(port: port, clients: clients) }
+                    for socket in held { close(socket) }
+                    try await Self.waitUntilHealthy(port: port, server: server)
+                    // 0: the connection was refused or reset, allowed beyond the bound; a 500 is not, and
+                    // neither is -1, a client left waiting (the server stopped accepting).
+                    #expect(Set(statuses.keys).isSubset(of: [0, 200, 302, 303, 403, 404, 503]), "phase \(phase): \(statuses)")
+                }
+                #expect(server.isRunning, "sekisho ended: \(server.log())")
+                try await Self.waitUntilHealthy(port: port, server: server)
+                // And it still does real work: a complete password check with its database writes.
+                let signedIn = try await offPool {
+                    var browser = RawHTTPClient()
+                    return Self.signIn(port: port, &browser)
+                }
+                #expect(signedIn == 303, "\(server.log().suffix(3000))")
+                #expect(!server.log().contains("Fatal error") && !server.log().contains("*** Signal"), "\(server.log().suffix(3000))")
+            }
         }
-        #expect(server.isRunning, "sekisho ended: \(server.log())")
-        try await Self.waitUntilHealthy(port: port, server: server)
-        // And it still does real work: a complete password check with its database writes.
-        let signedIn = try await blockingIO {
-            var browser = RawHTTPClient()
-            return Self.signIn(port: port, &browser)
-        }
-        #expect(signedIn == 303, "\(server.log().suffix(3000))")
-        #expect(!server.log().contains("Fatal error") && !server.log().contains("*** Signal"), "\(server.log().suffix(3000))")
     }
 
     /// `clients` clients, each sending twelve rounds of mixed requests; how often each status came.
@@ -122,7 +125,7 @@ import Glibc
 
     static func waitUntilHealthy(port: Int, server: ChildProcess) async throws {
         for _ in 0..<400 {
-            let status = try? await blockingIO {
+            let status = try? await offPool {
                 try RawHTTPClient.sendRaw(port: port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").status
             }
             if status == 200 { return }

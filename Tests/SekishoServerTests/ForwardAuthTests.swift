@@ -27,14 +27,14 @@ import Testing
 
     static func original(_ url: String) -> HTTPFields { [HTTPField.Name("X-Original-URL")!: url] }
 
-    static func environment(_ overrides: [String: String] = [:]) async throws -> TestEnvironment {
+    static func overrides(_ overrides: [String: String] = [:]) -> [String: String] {
         var values = [
             "server.public_url": "http://login.example.com",
             "server.trusted_proxies": "127.0.0.1/32,::1/128",
             "forward_auth.allowed_domains": "example.com",
         ]
         values.merge(overrides) { $1 }
-        return try await TestEnvironment(overrides: values)
+        return values
     }
 
     /// A browser on the public URL's origin (the pages check Origin against it).
@@ -50,154 +50,154 @@ import Testing
     }
 
     @Test func withoutASessionAuthRequestIs401AndForwardAuthRedirectsToTheLoginPage() async throws {
-        let environment = try await Self.environment()
-        defer { environment.remove() }
-        try await environment.application().test(.live) { client in
-            var browser = Self.browser(client)
-            let app = "https://app.example.com/reports/2024?sort=name&x=%C3%A9"
-            let redirect = try await browser.get(Self.forwardAuth, headers: Self.forwarded(app))
-            #expect(redirect.status == .found)
-            let location = try #require(redirect.headers[.location])
-            #expect(location.hasPrefix("http://login.example.com/login?rd="))
-            #expect(Self.returnURL(in: location) == app)
-            let refused = try await browser.get(Self.authRequest, headers: Self.original(app))
-            #expect(refused.status == .unauthorized)
-            #expect(Self.returnURL(in: refused.headers[.location]) == app)
-            // Outside the page middleware: no CSRF cookie, no page.
-            #expect(redirect.headers[values: .setCookie].isEmpty && refused.headers[values: .setCookie].isEmpty)
-            #expect(refused.body.readableBytes == 0)
-            // A made-up session cookie is no better.
-            browser.cookies["sekisho_session"] = OpaqueToken.generate().value
-            #expect(try await browser.get(Self.authRequest, headers: Self.original(app)).status == .unauthorized)
+        try await TestEnvironment.with(overrides: Self.overrides()) { environment in
+            try await environment.application().test(.live) { client in
+                var browser = Self.browser(client)
+                let app = "https://app.example.com/reports/2024?sort=name&x=%C3%A9"
+                let redirect = try await browser.get(Self.forwardAuth, headers: Self.forwarded(app))
+                #expect(redirect.status == .found)
+                let location = try #require(redirect.headers[.location])
+                #expect(location.hasPrefix("http://login.example.com/login?rd="))
+                #expect(Self.returnURL(in: location) == app)
+                let refused = try await browser.get(Self.authRequest, headers: Self.original(app))
+                #expect(refused.status == .unauthorized)
+                #expect(Self.returnURL(in: refused.headers[.location]) == app)
+                // Outside the page middleware: no CSRF cookie, no page.
+                #expect(redirect.headers[values: .setCookie].isEmpty && refused.headers[values: .setCookie].isEmpty)
+                #expect(refused.body.readableBytes == 0)
+                // A made-up session cookie is no better.
+                browser.cookies["sekisho_session"] = OpaqueToken.generate().value
+                #expect(try await browser.get(Self.authRequest, headers: Self.original(app)).status == .unauthorized)
+            }
         }
     }
 
     @Test func aFullySignedInUserPassesWithRemoteHeaders() async throws {
-        let environment = try await Self.environment()
-        defer { environment.remove() }
-        try await environment.createUser()
-        try await environment.application().test(.live) { client in
-            var browser = Self.browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            for (path, headers) in [
-                (Self.forwardAuth, Self.forwarded("https://app.example.com/")), (Self.authRequest, Self.original("https://app.example.com/")),
-            ] {
-                let response = try await browser.get(path, headers: headers)
-                #expect(response.status == .ok, "\(path)")
-                #expect(response.headers[HTTPField.Name("Remote-User")!] == "alice")
-                #expect(response.headers[HTTPField.Name("Remote-Email")!] == "alice@example.com")
-                #expect(response.headers[HTTPField.Name("Remote-Name")!] == "Alice")
-                #expect(response.headers[HTTPField.Name("Remote-Groups")!] == "user")
+        try await TestEnvironment.with(overrides: Self.overrides()) { environment in
+            try await environment.createUser()
+            try await environment.application().test(.live) { client in
+                var browser = Self.browser(client)
+                _ = try await environment.signInAndEnroll(&browser)
+                for (path, headers) in [
+                    (Self.forwardAuth, Self.forwarded("https://app.example.com/")), (Self.authRequest, Self.original("https://app.example.com/")),
+                ] {
+                    let response = try await browser.get(path, headers: headers)
+                    #expect(response.status == .ok, "\(path)")
+                    #expect(response.headers[HTTPField.Name("Remote-User")!] == "alice")
+                    #expect(response.headers[HTTPField.Name("Remote-Email")!] == "alice@example.com")
+                    #expect(response.headers[HTTPField.Name("Remote-Name")!] == "Alice")
+                    #expect(response.headers[HTTPField.Name("Remote-Groups")!] == "user")
+                }
             }
         }
     }
 
     @Test func aHalfWaySessionWaitingForTheCodeIsRefused() async throws {
-        let environment = try await Self.environment()
-        defer { environment.remove() }
-        try await environment.createUser()
-        try await environment.application().test(.live) { client in
-            var browser = Self.browser(client)
-            try await browser.get("/login")
-            let password = try await browser.post("/login", [("username", "alice"), ("password", "correct horse battery")])
-            #expect(password.headers[.location] == "/login/enroll")
-            #expect(browser.sessionCookie != nil)
-            let app = "https://app.example.com/"
-            #expect(try await browser.get(Self.authRequest, headers: Self.original(app)).status == .unauthorized)
-            let redirect = try await browser.get(Self.forwardAuth, headers: Self.forwarded(app))
-            #expect(redirect.status == .found)
-            #expect(redirect.headers[HTTPField.Name("Remote-User")!] == nil)
+        try await TestEnvironment.with(overrides: Self.overrides()) { environment in
+            try await environment.createUser()
+            try await environment.application().test(.live) { client in
+                var browser = Self.browser(client)
+                try await browser.get("/login")
+                let password = try await browser.post("/login", [("username", "alice"), ("password", "correct horse battery")])
+                #expect(password.headers[.location] == "/login/enroll")
+                #expect(browser.sessionCookie != nil)
+                let app = "https://app.example.com/"
+                #expect(try await browser.get(Self.authRequest, headers: Self.original(app)).status == .unauthorized)
+                let redirect = try await browser.get(Self.forwardAuth, headers: Self.forwarded(app))
+                #expect(redirect.status == .found)
+                #expect(redirect.headers[HTTPField.Name("Remote-User")!] == nil)
+            }
         }
     }
 
     @Test func afterLogoutTheOldCookieIsRefused() async throws {
-        let environment = try await Self.environment()
-        defer { environment.remove() }
-        try await environment.createUser()
-        try await environment.application().test(.live) { client in
-            var browser = Self.browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            let app = Self.original("https://app.example.com/")
-            #expect(try await browser.get(Self.authRequest, headers: app).status == .ok)
-            let stolen = try #require(browser.sessionCookie)
-            try await browser.get("/")
-            try await browser.signOut()
-            #expect(browser.sessionCookie == nil)
-            #expect(try await browser.get(Self.authRequest, headers: app).status == .unauthorized)
-            // Replaying the cookie from before the logout does not work either: the session is gone.
-            browser.cookies["sekisho_session"] = stolen
-            #expect(try await browser.get(Self.authRequest, headers: app).status == .unauthorized)
+        try await TestEnvironment.with(overrides: Self.overrides()) { environment in
+            try await environment.createUser()
+            try await environment.application().test(.live) { client in
+                var browser = Self.browser(client)
+                _ = try await environment.signInAndEnroll(&browser)
+                let app = Self.original("https://app.example.com/")
+                #expect(try await browser.get(Self.authRequest, headers: app).status == .ok)
+                let stolen = try #require(browser.sessionCookie)
+                try await browser.get("/")
+                try await browser.signOut()
+                #expect(browser.sessionCookie == nil)
+                #expect(try await browser.get(Self.authRequest, headers: app).status == .unauthorized)
+                // Replaying the cookie from before the logout does not work either: the session is gone.
+                browser.cookies["sekisho_session"] = stolen
+                #expect(try await browser.get(Self.authRequest, headers: app).status == .unauthorized)
+            }
         }
     }
 
     @Test func idleSessionsAreRefused() async throws {
-        let environment = try await Self.environment(["session.idle_timeout": "600"])
-        defer { environment.remove() }
-        try await environment.createUser()
-        try await environment.application().test(.live) { client in
-            var browser = Self.browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            let app = Self.original("https://app.example.com/")
-            environment.clock.advance(by: 590)
-            #expect(try await browser.get(Self.authRequest, headers: app).status == .ok)
-            // The check above counted as activity (touched after more than a minute).
-            environment.clock.advance(by: 590)
-            #expect(try await browser.get(Self.authRequest, headers: app).status == .ok)
-            environment.clock.advance(by: 601)
-            #expect(try await browser.get(Self.authRequest, headers: app).status == .unauthorized)
+        try await TestEnvironment.with(overrides: Self.overrides(["session.idle_timeout": "600"])) { environment in
+            try await environment.createUser()
+            try await environment.application().test(.live) { client in
+                var browser = Self.browser(client)
+                _ = try await environment.signInAndEnroll(&browser)
+                let app = Self.original("https://app.example.com/")
+                environment.clock.advance(by: 590)
+                #expect(try await browser.get(Self.authRequest, headers: app).status == .ok)
+                // The check above counted as activity (touched after more than a minute).
+                environment.clock.advance(by: 590)
+                #expect(try await browser.get(Self.authRequest, headers: app).status == .ok)
+                environment.clock.advance(by: 601)
+                #expect(try await browser.get(Self.authRequest, headers: app).status == .unauthorized)
+            }
         }
     }
 
     /// `rd` after sign-in: paths and allowed (sub-)domains are followed, anything else goes to the dashboard.
     @Test func returnURLIsFollowedOnlyToAllowedDomains() async throws {
-        let environment = try await Self.environment()
-        defer { environment.remove() }
-        try await environment.createUser("bob", twoFactor: false)
-        try await environment.application().test(.live) { client in
-            let cases: [(rd: String, expected: String)] = [
-                ("https://app.example.com/x?y=1", "https://app.example.com/x?y=1"),
-                ("https://example.com/", "https://example.com/"),
-                ("https://deep.app.example.com:8443/", "https://deep.app.example.com:8443/"),
-                ("/account", "/account"),
-                ("https://evil.example.net/", "/"),
-                ("https://example.com.evil.net/", "/"),
-                ("https://badexample.com/", "/"),
-                ("https://app.example.com@evil.net/", "/"),
-                ("//evil.net/", "/"),
-                ("javascript:alert(1)", "/"),
-            ]
-            for (rd, expected) in cases {
-                var browser = Self.browser(client)
-                try await browser.get("/login?rd=" + Browser.encode(rd))
-                let response = try await browser.post("/login", [("username", "bob"), ("password", "correct horse battery"), ("rd", rd)])
-                #expect(response.status == .seeOther)
-                #expect(response.headers[.location] == expected, "rd \(rd)")
+        try await TestEnvironment.with(overrides: Self.overrides()) { environment in
+            try await environment.createUser("bob", twoFactor: false)
+            try await environment.application().test(.live) { client in
+                let cases: [(rd: String, expected: String)] = [
+                    ("https://app.example.com/x?y=1", "https://app.example.com/x?y=1"),
+                    ("https://example.com/", "https://example.com/"),
+                    ("https://deep.app.example.com:8443/", "https://deep.app.example.com:8443/"),
+                    ("/account", "/account"),
+                    ("https://evil.example.net/", "/"),
+                    ("https://example.com.evil.net/", "/"),
+                    ("https://badexample.com/", "/"),
+                    ("https://app.example.com@evil.net/", "/"),
+                    ("//evil.net/", "/"),
+                    ("javascript:alert(1)", "/"),
+                ]
+                for (rd, expected) in cases {
+                    var browser = Self.browser(client)
+                    try await browser.get("/login?rd=" + Browser.encode(rd))
+                    let response = try await browser.post("/login", [("username", "bob"), ("password", "correct horse battery"), ("rd", rd)])
+                    #expect(response.status == .seeOther)
+                    #expect(response.headers[.location] == expected, "rd \(rd)")
+                }
             }
         }
     }
 
     /// The same through the code page, which is where a forward-auth user with 2FA ends up.
     @Test func returnURLSurvivesTheCodePage() async throws {
-        let environment = try await Self.environment()
-        defer { environment.remove() }
-        try await environment.createUser()
-        try await environment.application().test(.live) { client in
-            var browser = Self.browser(client)
-            let key = try await environment.signInAndEnroll(&browser)
-            try await browser.get("/")
-            try await browser.signOut()
-            for (rd, expected) in [("https://evil.example.net/", "/"), ("https://wiki.example.com/page", "https://wiki.example.com/page")] {
-                environment.clock.advance(by: 30)
-                try await browser.get("/login?rd=" + Browser.encode(rd))
-                let password = try await browser.post("/login", [("username", "alice"), ("password", "correct horse battery"), ("rd", rd)])
-                let next = try #require(password.headers[.location])
-                #expect(next.hasPrefix("/login/verify"))
-                try await browser.get(next)
-                let code = try await browser.post("/login/verify", [("code", try environment.code(for: key)), ("rd", rd)])
-                #expect(code.status == .seeOther)
-                #expect(code.headers[.location] == expected, "rd \(rd)")
+        try await TestEnvironment.with(overrides: Self.overrides()) { environment in
+            try await environment.createUser()
+            try await environment.application().test(.live) { client in
+                var browser = Self.browser(client)
+                let key = try await environment.signInAndEnroll(&browser)
                 try await browser.get("/")
                 try await browser.signOut()
+                for (rd, expected) in [("https://evil.example.net/", "/"), ("https://wiki.example.com/page", "https://wiki.example.com/page")] {
+                    environment.clock.advance(by: 30)
+                    try await browser.get("/login?rd=" + Browser.encode(rd))
+                    let password = try await browser.post("/login", [("username", "alice"), ("password", "correct horse battery"), ("rd", rd)])
+                    let next = try #require(password.headers[.location])
+                    #expect(next.hasPrefix("/login/verify"))
+                    try await browser.get(next)
+                    let code = try await browser.post("/login/verify", [("code", try environment.code(for: key)), ("rd", rd)])
+                    #expect(code.status == .seeOther)
+                    #expect(code.headers[.location] == expected, "rd \(rd)")
+                    try await browser.get("/")
+                    try await browser.signOut()
+                }
             }
         }
     }
@@ -206,79 +206,83 @@ import Testing
         let rules = ["forward_auth.rules": "app.example.com /public bypass"]
         let app = "https://app.example.com/public/logo.png"
         // The test client connects from 127.0.0.1, which is not a trusted proxy here.
-        let untrusted = try await Self.environment(rules.merging(["server.trusted_proxies": "10.0.0.0/8"]) { $1 })
-        defer { untrusted.remove() }
-        try await untrusted.application().test(.live) { client in
-            var browser = Self.browser(client)
-            let redirect = try await browser.get(Self.forwardAuth, headers: Self.forwarded(app))
-            #expect(redirect.status == .found)
-            // Neither the bypass rule nor the claimed URL is believed.
-            #expect(redirect.headers[.location] == "http://login.example.com/login")
-            #expect(try await browser.get(Self.authRequest, headers: Self.original(app)).status == .unauthorized)
-        }
-        let trusted = try await Self.environment(rules)
-        defer { trusted.remove() }
-        try await trusted.application().test(.live) { client in
-            var browser = Self.browser(client)
-            let forwarded = try await browser.get(Self.forwardAuth, headers: Self.forwarded(app))
-            #expect(forwarded.status == .ok)
-            let original = try await browser.get(Self.authRequest, headers: Self.original(app))
-            #expect(original.status == .ok)
+        try await TestEnvironment.with(overrides: Self.overrides(rules.merging(["server.trusted_proxies": "10.0.0.0/8"]) { $1 })) { untrusted in
+            try await untrusted.application().test(.live) { client in
+                var browser = Self.browser(client)
+                let redirect = try await browser.get(Self.forwardAuth, headers: Self.forwarded(app))
+                #expect(redirect.status == .found)
+                // Neither the bypass rule nor the claimed URL is believed.
+                #expect(redirect.headers[.location] == "http://login.example.com/login")
+                #expect(try await browser.get(Self.authRequest, headers: Self.original(app)).status == .unauthorized)
+            }
+            try await TestEnvironment.with(overrides: Self.overrides(rules)) { trusted in
+                try await trusted.application().test(.live) { client in
+                    var browser = Self.browser(client)
+                    let forwarded = try await browser.get(Self.forwardAuth, headers: Self.forwarded(app))
+                    #expect(forwarded.status == .ok)
+                    let original = try await browser.get(Self.authRequest, headers: Self.original(app))
+                    #expect(original.status == .ok)
+                }
+            }
         }
     }
 
     @Test func rulesBypassAndAdmin() async throws {
-        let environment = try await Self.environment([
-            "forward_auth.rules": "status.example.com /health bypass, *.example.com /admin admin, secret.example.com / admin"
-        ])
-        defer { environment.remove() }
-        try await environment.createUser("bob", twoFactor: false)
-        try await environment.createUser("root", twoFactor: false, role: .admin)
-        try await environment.application().test(.live) { client in
-            var anonymous = Self.browser(client)
-            let health = try await anonymous.get(Self.authRequest, headers: Self.original("https://status.example.com/health/live"))
-            #expect(health.status == .ok)
-            #expect(health.headers[HTTPField.Name("Remote-User")!] == nil)
-            // Only that path of that host: /healthz is not below /health, other hosts need a sign-in.
-            #expect(try await anonymous.get(Self.authRequest, headers: Self.original("https://status.example.com/healthz")).status == .unauthorized)
-            #expect(try await anonymous.get(Self.authRequest, headers: Self.original("https://other.example.com/health")).status == .unauthorized)
-            // A bypass path cannot be used to reach a neighbour through dot segments.
-            #expect(
-                try await anonymous.get(Self.authRequest, headers: Self.original("https://status.example.com/health/../admin")).status
-                    == .unauthorized
-            )
-            #expect(try await anonymous.get(Self.authRequest, headers: Self.original("https://app.example.com/admin")).status == .unauthorized)
+        try await TestEnvironment.with(
+            overrides: Self.overrides([
+                "forward_auth.rules": "status.example.com /health bypass, *.example.com /admin admin, secret.example.com / admin"
+            ])
+        ) { environment in
+            try await environment.createUser("bob", twoFactor: false)
+            try await environment.createUser("root", twoFactor: false, role: .admin)
+            try await environment.application().test(.live) { client in
+                var anonymous = Self.browser(client)
+                let health = try await anonymous.get(Self.authRequest, headers: Self.original("https://status.example.com/health/live"))
+                #expect(health.status == .ok)
+                #expect(health.headers[HTTPField.Name("Remote-User")!] == nil)
+                // Only that path of that host: /healthz is not below /health, other hosts need a sign-in.
+                #expect(
+                    try await anonymous.get(Self.authRequest, headers: Self.original("https://status.example.com/healthz")).status == .unauthorized
+                )
+                #expect(try await anonymous.get(Self.authRequest, headers: Self.original("https://other.example.com/health")).status == .unauthorized)
+                // A bypass path cannot be used to reach a neighbour through dot segments.
+                #expect(
+                    try await anonymous.get(Self.authRequest, headers: Self.original("https://status.example.com/health/../admin")).status
+                        == .unauthorized
+                )
+                #expect(try await anonymous.get(Self.authRequest, headers: Self.original("https://app.example.com/admin")).status == .unauthorized)
 
-            var bob = Self.browser(client)
-            try await bob.get("/login")
-            try await bob.post("/login", [("username", "bob"), ("password", "correct horse battery")])
-            #expect(try await bob.get(Self.authRequest, headers: Self.original("https://app.example.com/admin/users")).status == .forbidden)
-            #expect(try await bob.get(Self.forwardAuth, headers: Self.forwarded("https://app.example.com/%61dmin")).status == .forbidden)
-            #expect(try await bob.get(Self.authRequest, headers: Self.original("https://secret.example.com/")).status == .forbidden)
-            #expect(try await bob.get(Self.authRequest, headers: Self.original("https://app.example.com/administrator")).status == .ok)
-            // Without a URL the strictest rule in use applies.
-            #expect(try await bob.get(Self.authRequest).status == .forbidden)
+                var bob = Self.browser(client)
+                try await bob.get("/login")
+                try await bob.post("/login", [("username", "bob"), ("password", "correct horse battery")])
+                #expect(try await bob.get(Self.authRequest, headers: Self.original("https://app.example.com/admin/users")).status == .forbidden)
+                #expect(try await bob.get(Self.forwardAuth, headers: Self.forwarded("https://app.example.com/%61dmin")).status == .forbidden)
+                #expect(try await bob.get(Self.authRequest, headers: Self.original("https://secret.example.com/")).status == .forbidden)
+                #expect(try await bob.get(Self.authRequest, headers: Self.original("https://app.example.com/administrator")).status == .ok)
+                // Without a URL the strictest rule in use applies.
+                #expect(try await bob.get(Self.authRequest).status == .forbidden)
 
-            var root = Self.browser(client)
-            try await root.get("/login")
-            try await root.post("/login", [("username", "root"), ("password", "correct horse battery")])
-            let admin = try await root.get(Self.authRequest, headers: Self.original("https://app.example.com/admin/users"))
-            #expect(admin.status == .ok)
-            #expect(admin.headers[HTTPField.Name("Remote-User")!] == "root")
-            #expect(admin.headers[HTTPField.Name("Remote-Groups")!] == "admin")
+                var root = Self.browser(client)
+                try await root.get("/login")
+                try await root.post("/login", [("username", "root"), ("password", "correct horse battery")])
+                let admin = try await root.get(Self.authRequest, headers: Self.original("https://app.example.com/admin/users"))
+                #expect(admin.status == .ok)
+                #expect(admin.headers[HTTPField.Name("Remote-User")!] == "root")
+                #expect(admin.headers[HTTPField.Name("Remote-Groups")!] == "admin")
+            }
         }
     }
 
     @Test func theSessionCookieCarriesTheConfiguredDomain() async throws {
-        let environment = try await Self.environment(["session.cookie_domain": "example.com"])
-        defer { environment.remove() }
-        try await environment.createUser("bob", twoFactor: false)
-        try await environment.application().test(.router) { client in
-            var browser = Self.browser(client)
-            try await browser.get("/login")
-            let response = try await browser.post("/login", [("username", "bob"), ("password", "correct horse battery")])
-            let cookie = try #require(response.headers[values: .setCookie].first { $0.hasPrefix("sekisho_session=") })
-            #expect(cookie.contains("Domain=example.com"))
+        try await TestEnvironment.with(overrides: Self.overrides(["session.cookie_domain": "example.com"])) { environment in
+            try await environment.createUser("bob", twoFactor: false)
+            try await environment.application().test(.router) { client in
+                var browser = Self.browser(client)
+                try await browser.get("/login")
+                let response = try await browser.post("/login", [("username", "bob"), ("password", "correct horse battery")])
+                let cookie = try #require(response.headers[values: .setCookie].first { $0.hasPrefix("sekisho_session=") })
+                #expect(cookie.contains("Domain=example.com"))
+            }
         }
     }
 }
@@ -402,35 +406,35 @@ extension ForwardAuthTests {
     /// another instance or the console would) is reused for at most the TTL; 0 reads every time.
     @Test(arguments: [2.0, 0])
     func aSessionEndedElsewhereIsReusedForAtMostTheTTL(ttl: Double) async throws {
-        let environment = try await Self.environment(["forward_auth.cache_ttl": "\(ttl)"])
-        defer { environment.remove() }
-        let user = try await environment.createUser()
-        try await environment.application().test(.live) { client in
-            var browser = Self.browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            #expect(try await browser.get(Self.authRequest).status == .ok)
-            try await environment.store.deleteSessions(userID: user.id, keeping: nil)
-            #expect(try await browser.get(Self.authRequest).status == (ttl > 0 ? .ok : .unauthorized))
-            environment.clock.advance(by: ttl + 0.5)
-            #expect(try await browser.get(Self.authRequest).status == .unauthorized)
+        try await TestEnvironment.with(overrides: Self.overrides(["forward_auth.cache_ttl": "\(ttl)"])) { environment in
+            let user = try await environment.createUser()
+            try await environment.application().test(.live) { client in
+                var browser = Self.browser(client)
+                _ = try await environment.signInAndEnroll(&browser)
+                #expect(try await browser.get(Self.authRequest).status == .ok)
+                try await environment.store.deleteSessions(userID: user.id, keeping: nil)
+                #expect(try await browser.get(Self.authRequest).status == (ttl > 0 ? .ok : .unauthorized))
+                environment.clock.advance(by: ttl + 0.5)
+                #expect(try await browser.get(Self.authRequest).status == .unauthorized)
+            }
         }
     }
 
     /// A logout through this instance applies to forward auth at once, cache or not.
     @Test func aLogoutHereEndsACachedSessionAtOnce() async throws {
-        let environment = try await Self.environment(["forward_auth.cache_ttl": "60"])
-        defer { environment.remove() }
-        try await environment.createUser()
-        try await environment.application().test(.live) { client in
-            var browser = Self.browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            #expect(try await browser.get(Self.authRequest).status == .ok)
-            let stolen = try #require(browser.cookies[SessionService.cookieName])
-            try await browser.get("/")
-            let loggedOut = try await browser.signOut()
-            #expect(loggedOut.status == .seeOther)
-            browser.cookies[SessionService.cookieName] = stolen
-            #expect(try await browser.get(Self.authRequest).status == .unauthorized)
+        try await TestEnvironment.with(overrides: Self.overrides(["forward_auth.cache_ttl": "60"])) { environment in
+            try await environment.createUser()
+            try await environment.application().test(.live) { client in
+                var browser = Self.browser(client)
+                _ = try await environment.signInAndEnroll(&browser)
+                #expect(try await browser.get(Self.authRequest).status == .ok)
+                let stolen = try #require(browser.cookies[SessionService.cookieName])
+                try await browser.get("/")
+                let loggedOut = try await browser.signOut()
+                #expect(loggedOut.status == .seeOther)
+                browser.cookies[SessionService.cookieName] = stolen
+                #expect(try await browser.get(Self.authRequest).status == .unauthorized)
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import SNTPClient
 import SekishoServer
+import TestSupport
 import Testing
 
 @Suite struct MetricsTests {
@@ -13,65 +14,65 @@ import Testing
     }
 
     @Test func countersMoveWithASignIn() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        try await environment.createUser()
-        try await environment.application().test(.live) { client in
-            var browser = Browser(client)
-            let key = try await environment.signInAndEnroll(&browser)
-            try await browser.get("/")
-            try await browser.signOut()
-            try await browser.post("/login", [("username", "alice"), ("password", "wrong")])
-            try await environment.signInToCodePage(&browser)
-            try await browser.post("/login/verify", [("code", try environment.code(for: key))])
-            try await browser.post("/login/verify", [("code", try environment.code(for: key, stepOffset: 1))])
+        try await TestEnvironment.with { environment in
+            try await environment.createUser()
+            try await environment.application().test(.live) { client in
+                var browser = Browser(client)
+                let key = try await environment.signInAndEnroll(&browser)
+                try await browser.get("/")
+                try await browser.signOut()
+                try await browser.post("/login", [("username", "alice"), ("password", "wrong")])
+                try await environment.signInToCodePage(&browser)
+                try await browser.post("/login/verify", [("code", try environment.code(for: key))])
+                try await browser.post("/login/verify", [("code", try environment.code(for: key, stepOffset: 1))])
 
-            let metrics = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil)
-            #expect(metrics.status == .ok)
-            #expect(metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
-            let text = metrics.text
-            #expect(value(#"sekisho_sign_ins_total{result="ok"}"#, in: text) == 2)
-            #expect(value(#"sekisho_sign_ins_total{result="failed"}"#, in: text) == 1)
-            #expect(value(#"sekisho_codes_total{result="ok"}"#, in: text) == 2)
-            #expect(value(#"sekisho_codes_total{result="replayed"}"#, in: text) == 1)
-            #expect(value("sekisho_mails_waiting", in: text) == 0)
-            #expect(text.contains(#"sekisho_http_request_duration_seconds_count{route="/login/verify"}"#))
+                let metrics = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil)
+                #expect(metrics.status == .ok)
+                #expect(metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
+                let text = metrics.text
+                #expect(value(#"sekisho_sign_ins_total{result="ok"}"#, in: text) == 2)
+                #expect(value(#"sekisho_sign_ins_total{result="failed"}"#, in: text) == 1)
+                #expect(value(#"sekisho_codes_total{result="ok"}"#, in: text) == 2)
+                #expect(value(#"sekisho_codes_total{result="replayed"}"#, in: text) == 1)
+                #expect(value("sekisho_mails_waiting", in: text) == 0)
+                #expect(text.contains(#"sekisho_http_request_duration_seconds_count{route="/login/verify"}"#))
+            }
         }
     }
 
     /// Every series on `/metrics`, the clock gauges included, passes Prometheus's own linter (issue 18, item 12).
     @Test func promtoolAcceptsTheLiveOutput() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        try await environment.createUser()
-        let measurement = SNTPMeasurement(server: "ntp", offset: 0.25, delay: 0.01, stratum: 2, referenceID: "x", serverTime: 0)
-        environment.dependencies.clockStatus.record(
-            ClockCheckResult(checkedAt: TestEnvironment.start, best: measurement, failures: [], maxOffset: 3)
-        )
-        try await environment.application().test(.live) { client in
-            var browser = Browser(client)
-            _ = try await environment.signInAndEnroll(&browser)
-            try await browser.signOut()
-            try await browser.post("/login", [("username", "alice"), ("password", "wrong")])
+        try await TestEnvironment.with { environment in
+            try await environment.createUser()
+            let measurement = SNTPMeasurement(server: "ntp", offset: 0.25, delay: 0.01, stratum: 2, referenceID: "x", serverTime: 0)
+            environment.dependencies.clockStatus.record(
+                ClockCheckResult(checkedAt: TestEnvironment.start, best: measurement, failures: [], maxOffset: 3)
+            )
+            try await environment.application().test(.live) { client in
+                var browser = Browser(client)
+                _ = try await environment.signInAndEnroll(&browser)
+                try await browser.signOut()
+                try await browser.post("/login", [("username", "alice"), ("password", "wrong")])
 
-            let text = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).text
-            for name in [ClockStatus.offsetGaugeLabel, ClockStatus.successGaugeLabel] {
-                #expect(text.contains("# HELP \(name) "), "\(text)")
-                #expect(text.contains("# TYPE \(name) gauge"), "\(text)")
+                let text = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).text
+                for name in [ClockStatus.offsetGaugeLabel, ClockStatus.successGaugeLabel] {
+                    #expect(text.contains("# HELP \(name) "), "\(text)")
+                    #expect(text.contains("# TYPE \(name) gauge"), "\(text)")
+                }
+                #expect(value(ClockStatus.offsetGaugeLabel, in: text) == 0.25)
+                let promtool = try Promtool.checkMetrics(text)
+                #expect(promtool.status == 0, "promtool check metrics:\n\(promtool.output)\n\(text)")
+                #expect(promtool.output.isEmpty, "promtool check metrics:\n\(promtool.output)")
             }
-            #expect(value(ClockStatus.offsetGaugeLabel, in: text) == 0.25)
-            let promtool = try Promtool.checkMetrics(text)
-            #expect(promtool.status == 0, "promtool check metrics:\n\(promtool.output)\n\(text)")
-            #expect(promtool.output.isEmpty, "promtool check metrics:\n\(promtool.output)")
         }
     }
 
     @Test func metricsAreLimitedToTheAllowedAddresses() async throws {
-        let environment = try await TestEnvironment(overrides: ["metrics.allowed": "10.0.0.0/8"])
-        defer { environment.remove() }
-        try await environment.application().test(.live) { client in
-            let response = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil)
-            #expect(response.status == .forbidden)
+        try await TestEnvironment.with(overrides: ["metrics.allowed": "10.0.0.0/8"]) { environment in
+            try await environment.application().test(.live) { client in
+                let response = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil)
+                #expect(response.status == .forbidden)
+            }
         }
     }
 }
@@ -85,20 +86,7 @@ enum Promtool {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw BrowserError("\(path) is missing: run scripts/install-deps.sh test (Debian package prometheus)")
         }
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-metrics-\(UUID().uuidString).txt")
-        try Data(text.utf8).write(to: input)
-        defer { try? FileManager.default.removeItem(at: input) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["check", "metrics"]
-        process.standardInput = try FileHandle(forReadingFrom: input)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // promtool's report is a few lines: the pipe cannot fill before it exits.
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try Command(path, ["check", "metrics"], input: text).runBlocking()
+        return (result.status, result.output + result.error)
     }
 }

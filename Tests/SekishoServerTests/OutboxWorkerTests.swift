@@ -41,121 +41,121 @@ final class ScriptedTransport: MailTransport {
     }
 
     @Test func transientFailuresAreRetriedWithGrowingWaitsAndDeliveredOnce() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        let id = try await environment.store.enqueueMail(
-            NewOutboxMail(recipient: "a@example.com", subject: "Hello", textBody: "Body"),
-            at: environment.clock.now()
-        )
-        let transport = ScriptedTransport(failures: [
-            MailDeliveryFailure(description: "451 try later", isTransient: true),
-            MailDeliveryFailure(description: "451 try later", isTransient: true),
-        ])
-        let worker = worker(environment, transport)
+        try await TestEnvironment.with { environment in
+            let id = try await environment.store.enqueueMail(
+                NewOutboxMail(recipient: "a@example.com", subject: "Hello", textBody: "Body"),
+                at: environment.clock.now()
+            )
+            let transport = ScriptedTransport(failures: [
+                MailDeliveryFailure(description: "451 try later", isTransient: true),
+                MailDeliveryFailure(description: "451 try later", isTransient: true),
+            ])
+            let worker = worker(environment, transport)
 
-        #expect(await worker.runOnce() == 1)
-        #expect(try await environment.store.outboxMails(limit: 1).first?.lastError == "451 try later")
-        // Not due again before the first wait (60 s) is over.
-        environment.clock.advance(by: 59)
-        #expect(await worker.runOnce() == 0)
-        environment.clock.advance(by: 1)
-        #expect(await worker.runOnce() == 1)
-        // The second wait is twice as long.
-        environment.clock.advance(by: 119)
-        #expect(await worker.runOnce() == 0)
-        environment.clock.advance(by: 1)
-        #expect(await worker.runOnce() == 1)
-        #expect(transport.delivered.count == 1)
-        let mail = try #require(try await environment.store.outboxMails(limit: 1).first)
-        #expect(mail.id == id && mail.sentAt != nil && mail.attempts == 3)
-        environment.clock.advance(by: 86_400)
-        #expect(await worker.runOnce() == 0)
+            #expect(await worker.runOnce() == 1)
+            #expect(try await environment.store.outboxMails(limit: 1).first?.lastError == "451 try later")
+            // Not due again before the first wait (60 s) is over.
+            environment.clock.advance(by: 59)
+            #expect(await worker.runOnce() == 0)
+            environment.clock.advance(by: 1)
+            #expect(await worker.runOnce() == 1)
+            // The second wait is twice as long.
+            environment.clock.advance(by: 119)
+            #expect(await worker.runOnce() == 0)
+            environment.clock.advance(by: 1)
+            #expect(await worker.runOnce() == 1)
+            #expect(transport.delivered.count == 1)
+            let mail = try #require(try await environment.store.outboxMails(limit: 1).first)
+            #expect(mail.id == id && mail.sentAt != nil && mail.attempts == 3)
+            environment.clock.advance(by: 86_400)
+            #expect(await worker.runOnce() == 0)
+        }
     }
 
     @Test func permanentFailureIsRecordedAndNotRetried() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        _ = try await environment.store.enqueueMail(
-            NewOutboxMail(recipient: "a@example.com", subject: "Hello", textBody: "Body"),
-            at: environment.clock.now()
-        )
-        let transport = ScriptedTransport(failures: [MailDeliveryFailure(description: "550 5.1.1 no such user", isTransient: false)])
-        let worker = worker(environment, transport)
-        #expect(await worker.runOnce() == 1)
-        let mail = try #require(try await environment.store.outboxMails(limit: 1).first)
-        #expect(mail.failedAt != nil && mail.lastError == "550 5.1.1 no such user")
-        environment.clock.advance(by: 3600)
-        #expect(await worker.runOnce() == 0)
-        #expect(transport.delivered.isEmpty)
+        try await TestEnvironment.with { environment in
+            _ = try await environment.store.enqueueMail(
+                NewOutboxMail(recipient: "a@example.com", subject: "Hello", textBody: "Body"),
+                at: environment.clock.now()
+            )
+            let transport = ScriptedTransport(failures: [MailDeliveryFailure(description: "550 5.1.1 no such user", isTransient: false)])
+            let worker = worker(environment, transport)
+            #expect(await worker.runOnce() == 1)
+            let mail = try #require(try await environment.store.outboxMails(limit: 1).first)
+            #expect(mail.failedAt != nil && mail.lastError == "550 5.1.1 no such user")
+            environment.clock.advance(by: 3600)
+            #expect(await worker.runOnce() == 0)
+            #expect(transport.delivered.isEmpty)
+        }
     }
 
     @Test func retriesStopAfterADay() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        _ = try await environment.store.enqueueMail(
-            NewOutboxMail(recipient: "a@example.com", subject: "Hello", textBody: "Body"),
-            at: environment.clock.now()
-        )
-        let transport = ScriptedTransport(
-            failures: Array(repeating: MailDeliveryFailure(description: "connection refused", isTransient: true), count: 100)
-        )
-        let worker = worker(environment, transport)
-        var tries = 0
-        for _ in 0..<200 {
-            tries += await worker.runOnce()
-            environment.clock.advance(by: 3600)
+        try await TestEnvironment.with { environment in
+            _ = try await environment.store.enqueueMail(
+                NewOutboxMail(recipient: "a@example.com", subject: "Hello", textBody: "Body"),
+                at: environment.clock.now()
+            )
+            let transport = ScriptedTransport(
+                failures: Array(repeating: MailDeliveryFailure(description: "connection refused", isTransient: true), count: 100)
+            )
+            let worker = worker(environment, transport)
+            var tries = 0
+            for _ in 0..<200 {
+                tries += await worker.runOnce()
+                environment.clock.advance(by: 3600)
+            }
+            let mail = try #require(try await environment.store.outboxMails(limit: 1).first)
+            #expect(mail.failedAt != nil)
+            #expect(mail.lastError?.contains("gave up") == true)
+            #expect(tries < 40)
         }
-        let mail = try #require(try await environment.store.outboxMails(limit: 1).first)
-        #expect(mail.failedAt != nil)
-        #expect(mail.lastError?.contains("gave up") == true)
-        #expect(tries < 40)
     }
 
     @Test func fileTransportWritesAReadableMail() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        _ = try await environment.store.enqueueMail(
-            NewOutboxMail(recipient: "a@example.com", subject: "二段階認証 / Two-Factor", textBody: "本文\nline two"),
-            at: environment.clock.now()
-        )
-        let directory = environment.dataDirectory + "/mail"
-        let worker = worker(environment, FileMailTransport(directory: directory, messageIDDomain: "example.com"))
-        #expect(await worker.runOnce() == 1)
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".eml") }
-        #expect(files.count == 1)
-        let text = try String(contentsOfFile: directory + "/" + files[0], encoding: .utf8)
-        #expect(text.contains("To: a@example.com"))
-        #expect(text.contains("Subject: =?UTF-8?"))
-        #expect(text.contains("\r\n"))
-        #expect(try await environment.store.outboxMails(limit: 1).first?.sentAt != nil)
+        try await TestEnvironment.with { environment in
+            _ = try await environment.store.enqueueMail(
+                NewOutboxMail(recipient: "a@example.com", subject: "二段階認証 / Two-Factor", textBody: "本文\nline two"),
+                at: environment.clock.now()
+            )
+            let directory = environment.dataDirectory + "/mail"
+            let worker = worker(environment, FileMailTransport(directory: directory, messageIDDomain: "example.com"))
+            #expect(await worker.runOnce() == 1)
+            let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".eml") }
+            #expect(files.count == 1)
+            let text = try String(contentsOfFile: directory + "/" + files[0], encoding: .utf8)
+            #expect(text.contains("To: a@example.com"))
+            #expect(text.contains("Subject: =?UTF-8?"))
+            #expect(text.contains("\r\n"))
+            #expect(try await environment.store.outboxMails(limit: 1).first?.sentAt != nil)
+        }
     }
 
     /// Nothing acknowledged is lost: a mail that could not be sent survives a restart.
     @Test func queuedMailSurvivesARestartAndIsDeliveredByTheNextWorker() async throws {
-        let environment = try await TestEnvironment()
-        defer { environment.remove() }
-        _ = try await environment.store.enqueueMail(
-            NewOutboxMail(recipient: "a@example.com", subject: "Hello", textBody: "Body"),
-            at: environment.clock.now()
-        )
-        let down = ScriptedTransport(failures: [MailDeliveryFailure(description: "connection refused", isTransient: true)])
-        #expect(await worker(environment, down).runOnce() == 1)
+        try await TestEnvironment.with { environment in
+            _ = try await environment.store.enqueueMail(
+                NewOutboxMail(recipient: "a@example.com", subject: "Hello", textBody: "Body"),
+                at: environment.clock.now()
+            )
+            let down = ScriptedTransport(failures: [MailDeliveryFailure(description: "connection refused", isTransient: true)])
+            #expect(await worker(environment, down).runOnce() == 1)
 
-        // A new process: a new store on the same file, a new worker.
-        let reopened = try SQLiteStore(path: environment.dependencies.configuration.databasePath)
-        let transport = ScriptedTransport()
-        let restarted = OutboxWorker(
-            store: reopened,
-            clock: environment.clock,
-            transport: { transport },
-            sender: { try MailAddress(address: "sekisho@example.com") },
-            pollInterval: .milliseconds(10),
-            metrics: SekishoMetrics(),
-            logger: Logger(label: "test"),
-            seal: environment.dependencies.outboxSeal
-        )
-        environment.clock.advance(by: 61)
-        #expect(await restarted.runOnce() == 1)
-        #expect(transport.delivered.map(\.subject) == ["Hello"])
+            // A new process: a new store on the same file, a new worker.
+            let reopened = try SQLiteStore(path: environment.dependencies.configuration.databasePath)
+            let transport = ScriptedTransport()
+            let restarted = OutboxWorker(
+                store: reopened,
+                clock: environment.clock,
+                transport: { transport },
+                sender: { try MailAddress(address: "sekisho@example.com") },
+                pollInterval: .milliseconds(10),
+                metrics: SekishoMetrics(),
+                logger: Logger(label: "test"),
+                seal: environment.dependencies.outboxSeal
+            )
+            environment.clock.advance(by: 61)
+            #expect(await restarted.runOnce() == 1)
+            #expect(transport.delivered.map(\.subject) == ["Hello"])
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresTesting
 import SekishoStore
+import TestSupport
 import Testing
 
 /// Two real `sekisho serve` processes on one fresh database of the test PostgreSQL server, as
@@ -12,7 +13,8 @@ final class PostgresInstances: Sendable {
     static let password = "correct horse battery"
 
     let url: String
-    let directory: String
+    private let scratch: ScratchDirectory
+    var directory: String { scratch.path }
     let instances: [Instance]
     /// The address users type (instance `a`'s), shared by both.
     let publicHost: String
@@ -33,10 +35,12 @@ final class PostgresInstances: Sendable {
     init(users: [String], settings: [String] = [], databaseURL: String? = nil, masterKey: String? = nil) async throws {
         let sekisho = try NginxForwardAuthTests.sekishoBinary()
         if let databaseURL { url = databaseURL } else { url = try await PostgresTestServer.shared.makeDatabaseURL() }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-instances-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        scratch = try ScratchDirectory("instances")
+        let directory = scratch.path
         let key = masterKey ?? Self.newKey()
-        let ports = [try ChildProcess.freePort(), try ChildProcess.freePort()]
+        // Held until both instances serve (Hummingbird binds with SO_REUSEADDR, so it can share them meanwhile).
+        let reservations = [try FreePort.reserve(), try FreePort.reserve()]
+        let ports = reservations.map(\.port)
         publicHost = "127.0.0.1:\(ports[0])"
         let shared =
             [
@@ -46,12 +50,12 @@ final class PostgresInstances: Sendable {
         let flags = shared.flatMap { ["--set", $0] }
 
         for user in users {
-            let created = try await ChildProcess.run(
+            let created = try await Command(
                 sekisho,
                 ["user", "add", user, "--email", "\(user)@example.com", "--two-factor", "--data-dir", directory + "/console"] + flags,
                 input: Self.password + "\n",
                 directory: directory
-            )
+            ).run()
             guard created.status == 0 else { throw BrowserError("sekisho user add \(user): \(created.error)") }
         }
         var started: [Instance] = []
@@ -69,6 +73,19 @@ final class PostgresInstances: Sendable {
         for instance in instances {
             try await NginxForwardAuthTests.waitUntilServing(instance.process, port: instance.port, path: "/healthz", host: publicHost)
         }
+        for reservation in reservations { reservation.release() }
+    }
+
+    /// Runs `body` with two started instances (see `init`) and stops them afterwards, whatever happens.
+    static func with<Result>(
+        users: [String],
+        settings: [String] = [],
+        databaseURL: String? = nil,
+        masterKey: String? = nil,
+        _ body: (PostgresInstances) async throws -> Result
+    ) async throws -> Result {
+        let instances = try await PostgresInstances(users: users, settings: settings, databaseURL: databaseURL, masterKey: masterKey)
+        return try await withCleanup(instances, cleanup: { $0.stop() }, body)
     }
 
     /// A master key (`keys.master_key`): 32 random bytes in base64.
@@ -79,7 +96,7 @@ final class PostgresInstances: Sendable {
     /// Stops both instances and removes their folder (the database goes with the test server).
     func stop() {
         for instance in instances { instance.process.kill() }
-        try? FileManager.default.removeItem(atPath: directory)
+        scratch.remove()
     }
 
     /// Both instances' logs, for failure messages.
@@ -141,7 +158,7 @@ final class PostgresInstances: Sendable {
     /// The code `oathtool` computes for `key`, `stepOffset` steps of 30 s from now.
     static func code(for key: String, stepOffset: Int = 0) async throws -> String {
         let at = Int(Date().timeIntervalSince1970) + 30 * stepOffset
-        let totp = try await ChildProcess.run("/usr/bin/oathtool", ["--totp", "-b", "--now=@\(at)", key])
+        let totp = try await Command("/usr/bin/oathtool", ["--totp", "-b", "--now=@\(at)", key]).run()
         guard totp.status == 0 else { throw BrowserError("oathtool: \(totp.error)") }
         return totp.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,7 @@ struct RawHTTPClient {
     var cookies: [String: String] = [:]
 
     /// Sends one request to 127.0.0.1:`port` and reads the whole answer (the connection is closed
-    /// after it), waiting on a Dispatch thread (``blockingIO(_:)``), never on the test's task: the
+    /// after it), waiting on a Dispatch thread (``offPool(_:)``), never on the test's task: the
     /// cooperative pool has two threads here, and tests blocked in `read` starve every other test.
     mutating func send(
         port: Int,
@@ -31,7 +32,7 @@ struct RawHTTPClient {
         form: [(String, String)]? = nil
     ) async throws -> Response {
         let client = self
-        let (response, updated) = try await blockingIO {
+        let (response, updated) = try await offPool {
             var copy = client
             let response = try copy.sendBlocking(port: port, method, target, host: host, headers: headers, form: form)
             return (response, copy)

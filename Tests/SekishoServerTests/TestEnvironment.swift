@@ -5,10 +5,12 @@ import Logging
 import SekishoCore
 import SekishoServer
 import SekishoStore
+import TestSupport
 
 /// A complete server setup in a temporary data directory with a manual clock.
 struct TestEnvironment {
-    let dataDirectory: String
+    let directory: ScratchDirectory
+    var dataDirectory: String { directory.path }
     let dependencies: Dependencies
     let clock: ManualWallClock
     let hasher = CountingHasher()
@@ -17,9 +19,9 @@ struct TestEnvironment {
     static let start = Date(timeIntervalSince1970: 1_800_000_015)
 
     init(overrides: [String: String] = [:]) async throws {
-        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-test-\(UUID().uuidString)").path
+        directory = try ScratchDirectory("test")
         var values = [
-            "data.directory": dataDirectory,
+            "data.directory": directory.path,
             "server.port": "0",
             "server.public_directory": repositoryRoot() + "/Public",
             "clock.check": "false",
@@ -33,6 +35,14 @@ struct TestEnvironment {
         dependencies.hasher = hasher
         self.dependencies = dependencies
         try await dependencies.store.migrate()
+    }
+
+    /// Runs `body` with a new environment and removes its data directory afterwards, whatever happens.
+    static func with<Result>(
+        overrides: [String: String] = [:],
+        _ body: (TestEnvironment) async throws -> Result
+    ) async throws -> Result {
+        try await withCleanup(try await TestEnvironment(overrides: overrides), cleanup: { $0.remove() }, body)
     }
 
     var store: any Store { dependencies.store }
@@ -73,7 +83,7 @@ struct TestEnvironment {
     }
 
     func remove() {
-        try? FileManager.default.removeItem(atPath: dataDirectory)
+        directory.remove()
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresTesting
 import SekishoStore
+import TestSupport
 import Testing
 
 /// What only the PostgreSQL store has: its migrations, column types, URL and connection errors.
@@ -114,17 +115,18 @@ import Testing
     }
 
     @Test func anUnreachableServerIsAClearStartUpError() async throws {
-        // A port just found free: nothing listens there.
-        let port = try PostgresTestServer.freePort()
-        let store = try PostgresStore(url: "postgres://u:p@127.0.0.1:\(port)/db", poolSize: 1)
-        let error = try await #require(throws: StoreError.self) { try await store.checkConnection() }
-        #expect(error.isUnavailable)
-        #expect(error.description.contains("cannot reach postgres://u@127.0.0.1:\(port)/db"), "\(error)")
-        #expect(error.description.lowercased().contains("refused"), "\(error)")
-        // In words, with host and port: no SwiftNIO type names or errno numbers (issue 18, item 13).
-        #expect(error.description.contains("(host 127.0.0.1, port \(port)): connection refused"), "\(error)")
-        #expect(!error.description.contains("SingleConnectionFailure"), "\(error)")
-        #expect(!error.description.contains("NIOConnectionError"), "\(error)")
-        #expect(!error.description.contains("errno"), "\(error)")
+        // A port held by us, not listening: nothing listens there, and no other test can take it.
+        try await FreePort.withUnused { port in
+            let store = try PostgresStore(url: "postgres://u:p@127.0.0.1:\(port)/db", poolSize: 1)
+            let error = try await #require(throws: StoreError.self) { try await store.checkConnection() }
+            #expect(error.isUnavailable)
+            #expect(error.description.contains("cannot reach postgres://u@127.0.0.1:\(port)/db"), "\(error)")
+            #expect(error.description.lowercased().contains("refused"), "\(error)")
+            // In words, with host and port: no SwiftNIO type names or errno numbers (issue 18, item 13).
+            #expect(error.description.contains("(host 127.0.0.1, port \(port)): connection refused"), "\(error)")
+            #expect(!error.description.contains("SingleConnectionFailure"), "\(error)")
+            #expect(!error.description.contains("NIOConnectionError"), "\(error)")
+            #expect(!error.description.contains("errno"), "\(error)")
+        }
     }
 }

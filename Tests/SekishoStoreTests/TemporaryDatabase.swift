@@ -3,6 +3,7 @@ import PostgresTesting
 import SekishoCore
 import SekishoStore
 import Synchronization
+import TestSupport
 import Testing
 
 /// The two implementations of `Store`; the contract tests run against both.
@@ -18,19 +19,18 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 final class TemporaryDatabase: Sendable {
     let kind: StoreKind
     /// The SQLite file's folder.
-    let directory: URL
+    let directory: ScratchDirectory
     /// The PostgreSQL URL (with password), for `.postgres`.
     let url: String?
     private let runs = Mutex<[Task<Void, Never>]>([])
 
-    var path: String { directory.appendingPathComponent("test.sqlite").path }
+    var path: String { directory.path("test.sqlite") }
 
     init(_ kind: StoreKind = .sqlite) async throws {
         self.kind = kind
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-store-\(UUID().uuidString)")
+        directory = try ScratchDirectory("store")
         switch kind {
         case .sqlite:
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             url = nil
         case .postgres:
             url = try await PostgresTestServer.shared.makeDatabaseURL()
@@ -71,21 +71,13 @@ final class TemporaryDatabase: Sendable {
             task.cancel()
             await task.value
         }
-        try? FileManager.default.removeItem(at: directory)
+        directory.remove()
     }
 }
 
 /// Runs `body` with a fresh database of `kind` and closes it afterwards, whatever happens.
 func withDatabase<T>(_ kind: StoreKind, _ body: (TemporaryDatabase) async throws -> T) async throws -> T {
-    let database = try await TemporaryDatabase(kind)
-    do {
-        let result = try await body(database)
-        await database.close()
-        return result
-    } catch {
-        await database.close()
-        throw error
-    }
+    try await withCleanup(try await TemporaryDatabase(kind), cleanup: { await $0.close() }, body)
 }
 
 let epoch = Date(timeIntervalSince1970: 1_800_000_000)
