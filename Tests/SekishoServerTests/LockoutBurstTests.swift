@@ -102,30 +102,30 @@ import Testing
     /// free failures. When every code was charged to the address before its check, more than 20
     /// charges in flight at once made the address wait and refused the rest.
     @Test func aCrowdOfRightCodesFromOneAddressAllSignIn() async throws {
-        let environment = try await TestEnvironment(overrides: ["lockout.address_free_failures": "3"])
-        defer { environment.remove() }
-        try await environment.application().test(.router) { client in
-            var crowd: [(browser: Browser, key: String)] = []
-            for index in 0..<12 {
-                let name = "user\(index)"
-                try await environment.createUser(name)
-                var browser = Browser(client)
-                let key = try await environment.enrollThenReturnToCodePage(&browser, user: name)
-                crowd.append((browser, key))
-            }
-            let locations = try await withThrowingTaskGroup(of: String?.self) { group in
-                for (browser, key) in crowd {
-                    // Enrolling spent this step's code; the next one is inside the window.
-                    let code = try environment.code(for: key, stepOffset: 1)
-                    group.addTask {
-                        var person = browser
-                        return try await person.post("/login/verify", [("code", code)]).headers[.location]
-                    }
+        try await TestEnvironment.with(overrides: ["lockout.address_free_failures": "3"]) { environment in
+            try await environment.application().test(.router) { client in
+                var crowd: [(browser: Browser, key: String)] = []
+                for index in 0..<12 {
+                    let name = "user\(index)"
+                    try await environment.createUser(name)
+                    var browser = Browser(client)
+                    let key = try await environment.enrollThenReturnToCodePage(&browser, user: name)
+                    crowd.append((browser, key))
                 }
-                return try await group.reduce(into: [String?]()) { $0.append($1) }
+                let locations = try await withThrowingTaskGroup(of: String?.self) { group in
+                    for (browser, key) in crowd {
+                        // Enrolling spent this step's code; the next one is inside the window.
+                        let code = try environment.code(for: key, stepOffset: 1)
+                        group.addTask {
+                            var person = browser
+                            return try await person.post("/login/verify", [("code", code)]).headers[.location]
+                        }
+                    }
+                    return try await group.reduce(into: [String?]()) { $0.append($1) }
+                }
+                #expect(locations == Array(repeating: "/", count: crowd.count))
+                #expect(try await environment.store.attempt(scope: .address, key: "unknown")?.failures ?? 0 == 0)
             }
-            #expect(locations == Array(repeating: "/", count: crowd.count))
-            #expect(try await environment.store.attempt(scope: .address, key: "unknown")?.failures ?? 0 == 0)
         }
     }
 

@@ -199,6 +199,35 @@ import Testing
         }
     }
 
+    /// The mail about a used recovery code says when three or fewer are left (issue #16): the
+    /// sixth use of ten leaves four and says nothing more, the seventh leaves three and asks for a
+    /// new set, in both languages.
+    @Test func theMailAboutAUsedRecoveryCodeSaysWhenFewAreLeft() async throws {
+        try await TestEnvironment.with { environment in
+            try await environment.createUser()
+            try await environment.application().test(.router) { client in
+                var browser = Browser(client)
+                _ = try await environment.signInAndEnroll(&browser)
+                let codes = browser.recoveryCodes
+                try await browser.get("/")
+                try await browser.signOut()
+                for code in codes.prefix(7) {
+                    try await environment.signInToCodePage(&browser)
+                    #expect(try await browser.post("/login/verify", [("code", code)]).headers[.location] == "/")
+                    try await browser.get("/")
+                    try await browser.signOut()
+                }
+                let mails = try await environment.store.outboxMails(limit: 20).filter { $0.subject.contains("recovery code") }
+                #expect(mails.count == 7)
+                let low = mails.filter { $0.subject.contains("few are left") }
+                #expect(low.count == 1)
+                let body = try #require(low.first?.textBody)
+                #expect(body.contains("Only 3 unused recovery codes are left"))
+                #expect(body.contains("残り 3 個"))
+            }
+        }
+    }
+
     @Test func recoveryCodeWorksOnceAndANewSetVoidsTheOld() async throws {
         try await TestEnvironment.with { environment in
             let user = try await environment.createUser()

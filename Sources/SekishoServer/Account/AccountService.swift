@@ -103,8 +103,11 @@ struct AccountService: Sendable {
     struct SecondFactorStatus {
         var authenticatorBound: Bool
         var recoveryCodesRemaining: Int
+        /// At or below this many unused codes, the dashboard and the mail about a used code say
+        /// to make a new set.
+        static let recoveryCodesLowAt = 3
         /// Three or fewer codes left: time to make a new set.
-        var recoveryCodesLow: Bool { authenticatorBound && recoveryCodesRemaining <= 3 }
+        var recoveryCodesLow: Bool { authenticatorBound && recoveryCodesRemaining <= Self.recoveryCodesLowAt }
     }
 
     func secondFactorStatus(of user: User) async throws -> SecondFactorStatus {

@@ -9,6 +9,8 @@ struct NoticeMails: Sendable {
 
     enum Kind: String {
         case recoveryCodeUsed = "recovery_code_used"
+        /// A recovery code was used and three or fewer are left: the mail says to make a new set.
+        case recoveryCodeUsedRunningLow = "recovery_code_used_low"
         case recoveryCodesIssued = "recovery_codes_issued"
         case passwordChanged = "password_changed"
         case bindingReset = "binding_reset"

@@ -135,7 +135,13 @@ struct SecondFactorService: Sendable {
         let hash = RecoveryCodes.hash(code, key: secretBox.subkey(purpose: "recovery-codes"))
         let remaining = try await store.unusedRecoveryCodeCount(userID: user.id) - 1
         let effects = SideEffects(
-            mails: [notices.mail(.recoveryCodeUsed, to: user, values: ["remaining": String(max(remaining, 0))])],
+            mails: [
+                notices.mail(
+                    remaining <= AccountService.SecondFactorStatus.recoveryCodesLowAt ? .recoveryCodeUsedRunningLow : .recoveryCodeUsed,
+                    to: user,
+                    values: ["remaining": String(max(remaining, 0))]
+                )
+            ],
             audit: [
                 NewAuditEvent(
                     kind: AuditKind.recoveryCodeUsed.rawValue,
