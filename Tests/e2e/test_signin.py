@@ -216,6 +216,21 @@ def test_enroll_sign_in_replay_and_recovery(browser: Browser, alice: str) -> Non
     browser.error_text()
     browser.shot("verify-replay-refused")
 
+    # Issue #16: a code from a phone whose clock is 90 s slow is refused, with a hint about the clock.
+    browser.send_code(totp(secret, int(time.time()) - 90))
+    assert path_of(driver) == "/login/verify", f"a code 90 s old led to {driver.current_url}"
+    hint = driver.find_element(By.ID, "clock-hint").text
+    assert "seconds slow" in hint, f"clock hint: {hint!r}"
+    browser.shot("verify-clock-hint")
+    browser.open("/login/verify?lang=ja")
+    wait_for_path(driver, "/login/verify")
+    browser.send_code(totp(secret, int(time.time()) + 90))
+    hint = driver.find_element(By.ID, "clock-hint").text
+    assert "進んでいる" in hint, f"Japanese clock hint: {hint!r}"
+    browser.shot("verify-clock-hint-ja")
+    browser.open("/login/verify?lang=en")
+    wait_for_path(driver, "/login/verify")
+
     # Step 7: a recovery code works in place of a code, once (S12).
     browser.send_code(recovery_codes[3])
     wait_for_path(driver, "/")

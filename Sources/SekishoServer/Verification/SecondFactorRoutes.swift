@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import SekishoStore
 
@@ -61,8 +62,13 @@ struct SecondFactorRoutes {
             var response = Redirect.response(to: rd ?? "/")
             response.setCookie(cookie)
             return response
-        case .refused:
-            return verifyPage(context: context, rd: rd, message: (.error, "code.wrong"))
+        case .refused(let phoneClockOffset):
+            var page = verifyPageValues(context: context, rd: rd, message: (.error, "code.wrong"))
+            if let offset = phoneClockOffset {
+                page.values["clockHint"] = renderer.localizer.text(offset < 0 ? "code.clock_slow" : "code.clock_fast", context.web.language)
+                    .replacingOccurrences(of: "{seconds}", with: String(abs(offset)))
+            }
+            return renderer.render(page, web: context.web, path: "/login/verify")
         case .locked:
             return verifyPage(context: context, rd: rd, message: (.error, "code.locked"))
         }
@@ -88,9 +94,13 @@ struct SecondFactorRoutes {
     }
 
     private func verifyPage(context: SecondFactorContext, rd: String?, message: (Page.MessageKind, String)?) -> Response {
+        renderer.render(verifyPageValues(context: context, rd: rd, message: message), web: context.web, path: "/login/verify")
+    }
+
+    private func verifyPageValues(context: SecondFactorContext, rd: String?, message: (Page.MessageKind, String)?) -> Page {
         var page = Page("verify", title: "verify.title", values: ["rd": rd ?? "", "account": context.session.user.username])
         if let message { page = page.with(message.0, message.1) }
-        return renderer.render(page, web: context.web, path: "/login/verify")
+        return page
     }
 
     private func recoveryCodesPage(_ codes: [String], web: WebState, continueTo: String, path: String) -> Response {

@@ -7,6 +7,10 @@ import SekishoStore
 /// The code step of signing in (S4, S6, S7, S12): a 6-digit code from the bound authenticator,
 /// or an 8-digit recovery code, each accepted once.
 struct SecondFactorService: Sendable {
+    /// How far either side of now a wrong code is looked for to tell a phone whose clock is off
+    /// (issue #16): ten minutes of 30-second steps.
+    static let clockHintReach = 20
+
     let store: any Store
     let secretBox: SecretBox
     let clock: any WallClock
@@ -18,7 +22,10 @@ struct SecondFactorService: Sendable {
     enum Outcome {
         /// Signed in: the cookie names the new session, which replaced the half-way one.
         case accepted(usedRecoveryCode: Bool, cookie: Cookie)
-        case refused
+        /// Wrong. `phoneClockOffset`: the code belongs to a step this many seconds away from now,
+        /// outside the accepted window but within ``clockHintReach``: the phone's clock is that
+        /// far off (negative: slow). The code still counts as a failure and is never accepted.
+        case refused(phoneClockOffset: Int?)
         case locked
     }
 
@@ -36,6 +43,7 @@ struct SecondFactorService: Sendable {
         // Whichever code it is, the signed-in session begins in the transaction that spends it.
         let next = sessions.prepare(.signedIn, for: user, replacing: session, clientAddress: clientAddress)
         let start = SessionStart(next.record, replacing: session.record.idHash)
+        var phoneClockOffset: Int? = nil
         if code.count == 6 {
             switch try await spendAuthenticatorCode(code, user: user, clientAddress: clientAddress, startingSession: start) {
             case .spent:
@@ -44,8 +52,8 @@ struct SecondFactorService: Sendable {
                 return .accepted(usedRecoveryCode: false, cookie: next.cookie)
             case .mustWait:
                 return .locked
-            case .alreadyUsed, nil:
-                break
+            case .notSpent(let offset):
+                phoneClockOffset = offset
             }
         }
         guard let charge = try await limiter.charge(account: user.username, address: clientAddress) else { return .locked }
@@ -65,7 +73,16 @@ struct SecondFactorService: Sendable {
         )
         for event in limiter.failed(charge, event) { try await store.appendAudit(event, at: clock.now()) }
         limiter.metrics.codesFailed.increment()
-        return .refused
+        return .refused(phoneClockOffset: phoneClockOffset)
+    }
+
+    /// What became of a 6-digit code checked against the bound authenticator.
+    private enum AuthenticatorCode {
+        case spent
+        case mustWait
+        /// Not spent: wrong, replayed, or no authenticator; with the phone's clock offset when the
+        /// code belongs to a step outside the window (see ``Outcome/refused(phoneClockOffset:)``).
+        case notSpent(phoneClockOffset: Int?)
     }
 
     /// Spends an authenticator code that matches an unused step of the window; nil when it matches
@@ -76,8 +93,8 @@ struct SecondFactorService: Sendable {
         user: User,
         clientAddress: String,
         startingSession start: SessionStart
-    ) async throws -> CodeSpend? {
-        guard let binding = try await store.binding(userID: user.id) else { return nil }
+    ) async throws -> AuthenticatorCode {
+        guard let binding = try await store.binding(userID: user.id) else { return .notSpent(phoneClockOffset: nil) }
         let secret = try secretBox.open([UInt8](binding.sealedSecret), context: EnrollmentService.bindingContext(user.id))
         let totp = TOTP(secret: secret, algorithm: OTPAlgorithm(rawValue: binding.algorithm) ?? .sha1, digits: binding.digits, period: binding.period)
         let now = clock.now()
@@ -104,7 +121,11 @@ struct SecondFactorService: Sendable {
                 startingSession: start,
                 effects: effects
             )
-            guard spend == .alreadyUsed else { return spend }
+            switch spend {
+            case .spent: return .spent
+            case .mustWait: return .mustWait
+            case .alreadyUsed, nil: break
+            }
         } else if totp.match(code, at: now, window: window) != nil {
             spend = .alreadyUsed
         }
@@ -120,8 +141,19 @@ struct SecondFactorService: Sendable {
                 ),
                 at: now
             )
+            return .notSpent(phoneClockOffset: nil)
         }
-        return spend
+        return .notSpent(phoneClockOffset: Self.phoneClockOffset(of: code, totp: totp, at: now, window: window))
+    }
+
+    /// Seconds between now and the step whose code `code` is, when that step lies outside the
+    /// accepted window but within ``clockHintReach``; nil otherwise. Only a hint for the page: the
+    /// code was charged as a failure already.
+    static func phoneClockOffset(of code: String, totp: TOTP, at now: Date, window: Int) -> Int? {
+        guard let step = totp.match(code, at: now, window: clockHintReach) else { return nil }
+        let steps = step - totp.step(at: now)
+        guard abs(steps) > Int64(window) else { return nil }
+        return Int(steps) * totp.period
     }
 
     private func useRecoveryCode(
