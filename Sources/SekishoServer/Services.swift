@@ -22,6 +22,7 @@ struct Services: Sendable {
     // forward auth (helper)
     let returnPath: ReturnPath
     let forwardAuth: ForwardAuthService
+    let oidc: OIDCService
 
     static func build(_ dependencies: Dependencies, logger: Logger) async throws -> Services {
         let configuration = dependencies.configuration
@@ -42,6 +43,9 @@ struct Services: Sendable {
         let mailSettings = MailSettingsService(store: store, secretBox: box, configuration: configuration.mail, clock: clock, logger: logger)
         // Verified for unknown users so that they cost the same Argon2id work as known ones.
         let dummyHash = try await dependencies.hasher.hash(OpaqueToken.generate().value)
+        // Signing keys are made at the first start, before any request can need them.
+        let keys = OIDCKeyRing(store: store, box: box, clock: clock)
+        try await keys.prepare()
         return Services(
             dependencies: dependencies,
             renderer: renderer,
@@ -109,6 +113,14 @@ struct Services: Sendable {
                 rules: configuration.forwardAuth.rules,
                 trustedProxies: configuration.server.trustedProxies,
                 publicURL: configuration.server.publicURL
+            ),
+            oidc: OIDCService(
+                store: store,
+                clock: clock,
+                keys: keys,
+                issuer: configuration.baseURL,
+                metrics: dependencies.metrics,
+                logger: logger
             )
         )
     }
