@@ -43,9 +43,7 @@ struct Services: Sendable {
         let mailSettings = MailSettingsService(store: store, secretBox: box, configuration: configuration.mail, clock: clock, logger: logger)
         // Verified for unknown users so that they cost the same Argon2id work as known ones.
         let dummyHash = try await dependencies.hasher.hash(OpaqueToken.generate().value)
-        // Signing keys are made at the first start, before any request can need them.
         let keys = OIDCKeyRing(store: store, box: box, clock: clock)
-        try await keys.prepare()
         return Services(
             dependencies: dependencies,
             renderer: renderer,

@@ -8,9 +8,11 @@ import SekishoStore
 /// The keys that sign ID tokens: one RS256 and one ES256 key in use, and the keys retired within
 /// ``retiredKeyPublication`` still published in the JWKS so that tokens they signed can be checked.
 ///
-/// Keys are made at first start, sealed with the key file like the TOTP secrets, and read from
-/// the store, so every instance signs with the same keys; a rotation made at the console reaches
-/// running instances within ``reloadInterval``.
+/// Keys are made when first needed (the first JWKS or token request), sealed with the key file
+/// like the TOTP secrets, and read from the store, so every instance signs with the same keys; a
+/// rotation made at the console reaches running instances within ``reloadInterval``. Not at every
+/// start: an RSA key costs about half a second of CPU here, which every test that builds the
+/// server would pay, and installations without OpenID clients never need one.
 actor OIDCKeyRing {
     /// How long a retired key stays in the JWKS: longer than any ID token lives (lifetimes are
     /// capped at a day) plus the reload interval of the other instances.
@@ -31,7 +33,7 @@ actor OIDCKeyRing {
         self.clock = clock
     }
 
-    /// Makes the keys that do not exist yet (first start) and loads them.
+    /// Makes the keys that do not exist yet and loads them.
     func prepare() async throws {
         let now = clock.now()
         let existing = try await store.oidcSigningKeys(retiredAfter: now)
@@ -80,6 +82,9 @@ actor OIDCKeyRing {
         let now = clock.now()
         if let loadedAt, now.timeIntervalSince(loadedAt) < Self.reloadInterval, now >= loadedAt { return }
         try await reload(at: now)
+        if current.count < OIDCClient.SigningAlgorithm.allCases.count {
+            try await prepare()
+        }
     }
 
     private func reload(at now: Date) async throws {
