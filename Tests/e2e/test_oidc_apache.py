@@ -11,6 +11,8 @@ screenshots go to test-artifacts/e2e/oidc-apache/.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import secrets
@@ -20,10 +22,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from sekisho_harness import (
     ARTIFACTS_DIR,
@@ -34,6 +37,7 @@ from sekisho_harness import (
     find_binary,
     free_port,
     http_request,
+    PAGE_TIMEOUT,
     make_driver,
     page_text,
     require_tool,
@@ -105,6 +109,8 @@ def setup() -> Iterator[dict]:
             "--post-logout-redirect-uri", f"http://localhost:{apache_port}/index.html",
         )
         secret = re.search(r"hash\): (\S+)", output).group(1)
+        # A second client that asks for consent, for the consent page in both languages.
+        cli("oidc", "client", "add", "consenting", "--name", "Photo Album", "--redirect-uri", f"http://localhost:{apache_port}/consent-callback")
         # Apache's children run as www-data: everything they read must be readable by it.
         os.chmod(root, 0o755)
         (root / "htdocs").mkdir()
@@ -161,6 +167,26 @@ def test_apache_page_sees_the_claims_and_logout_ends_both_sessions(setup):
         assert "OIDC_CLAIM_email=alice@example.com" in claims, claims
         assert "OIDC_CLAIM_amr=pwd,otp" in claims, claims
         assert "OIDC_CLAIM_iss=http://localhost:" in claims, claims
+
+        # The consent page of a client that asks for it, in English and Japanese; declining
+        # sends access_denied back to the client.
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+        consent = f"http://localhost:{setup['sekisho']}/oidc/authorize?" + urlencode({
+            "client_id": "consenting", "redirect_uri": f"http://localhost:{setup['apache']}/consent-callback", "response_type": "code",
+            "scope": "openid profile email", "state": "st", "code_challenge": challenge, "code_challenge_method": "S256",
+        })
+        driver.get(consent)
+        wait_for_path(driver, "/oidc/authorize")
+        assert "Allow access?" in page_text(driver) and "Photo Album" in page_text(driver)
+        artifacts.page(driver, "consent-en")
+        driver.get(consent + "&lang=ja")
+        wait_for_path(driver, "/oidc/authorize")
+        assert "アクセスを許可しますか" in page_text(driver)
+        artifacts.page(driver, "consent-ja")
+        driver.find_element(By.ID, "consent-deny").click()
+        WebDriverWait(driver, PAGE_TIMEOUT).until(lambda d: "/consent-callback" in d.current_url)
+        assert parse_qs(urlparse(driver.current_url).query)["error"] == ["access_denied"]
 
         # Logout through Apache: mod_auth_openidc calls end_session with the ID token.
         target = f"http://localhost:{setup['apache']}/index.html"
