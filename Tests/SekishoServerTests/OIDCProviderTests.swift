@@ -11,7 +11,9 @@ import Testing
 
 /// The OpenID provider through HTTP: discovery, the code flow through Sekisho's own sign-in,
 /// the token endpoint's grants and refusals, userinfo, revocation, introspection and logout.
-@Suite struct OIDCProviderTests {
+// One test at a time: each builds a server, and in parallel they starve the timing-sensitive SNTP
+// and chrony tests that run beside them.
+@Suite(.serialized) struct OIDCProviderTests {
     @Test func discoveryNamesTheEndpointsAndTheJWKSHasBothKeyTypesWithoutPrivateParts() async throws {
         let environment = try await TestEnvironment(overrides: ["server.public_url": "https://login.example"])
         defer { environment.remove() }

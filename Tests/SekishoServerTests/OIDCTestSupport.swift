@@ -15,6 +15,21 @@ struct TestRelyingParty {
     let clientID: String
     let secret: String?
 
+    /// Real private keys made once per test process: an RSA key costs seconds of CPU in a debug
+    /// build, and every test here would make its own while the SNTP tests measure time.
+    static let privateKeys: [(OIDCClient.SigningAlgorithm, String)] = OIDCClient.SigningAlgorithm.allCases.map { algorithm in
+        // Generating a key from the system's random source does not fail.
+        (algorithm, try! OIDCKeyRing.newPrivateKeyPEM(algorithm))
+    }
+
+    /// Stores this process's keys, sealed for this environment, as the first start would.
+    static func seedSigningKeys(_ environment: TestEnvironment) async throws {
+        for (algorithm, pem) in privateKeys {
+            let key = try OIDCKeyRing.sealed(pem, algorithm, box: environment.dependencies.secretBox, at: environment.clock.now())
+            _ = try await environment.store.addOIDCSigningKeyIfNone(key, effects: .none)
+        }
+    }
+
     static func register(
         _ environment: TestEnvironment,
         id: String = "app",
@@ -31,6 +46,7 @@ struct TestRelyingParty {
         request.skipConsent = skipConsent
         request.accessPolicy = policy
         request.allowedUsernames = users
+        try await seedSigningKeys(environment)
         let (_, secret) = try await OIDCClientRegistration(store: environment.store, clock: environment.clock).add(request, actor: "test")
         return TestRelyingParty(clientID: id, secret: secret)
     }

@@ -122,13 +122,21 @@ actor OIDCKeyRing {
 
     /// A new key of `algorithm`, its private part sealed for its row.
     static func generate(_ algorithm: OIDCClient.SigningAlgorithm, box: SecretBox, at now: Date) throws -> OIDCSigningKey {
+        try sealed(try newPrivateKeyPEM(algorithm), algorithm, box: box, at: now)
+    }
+
+    /// A new private key in PEM.
+    static func newPrivateKeyPEM(_ algorithm: OIDCClient.SigningAlgorithm) throws -> String {
+        switch algorithm {
+        case .rs256: try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation
+        case .es256: P256.Signing.PrivateKey().pemRepresentation
+        }
+    }
+
+    /// `pem` as a signing key row with a new kid, its private part sealed for that row.
+    static func sealed(_ pem: String, _ algorithm: OIDCClient.SigningAlgorithm, box: SecretBox, at now: Date) throws -> OIDCSigningKey {
         // 96 random bits name the key: unique without coordination between instances.
         let kid = String(OpaqueToken.generate().value.prefix(16))
-        let pem: String
-        switch algorithm {
-        case .rs256: pem = try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation
-        case .es256: pem = P256.Signing.PrivateKey().pemRepresentation
-        }
         let context = SealContext(table: "oidc_signing_key", column: "sealed_private_key", rowID: kid)
         let sealed = try box.seal(Array(pem.utf8), context: context)
         return OIDCSigningKey(kid: kid, algorithm: algorithm, sealedPrivateKey: Data(sealed), createdAt: now)
