@@ -57,9 +57,7 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
     if configuration.mail.transport == .file, try await services.mailSettings.smtpSettings() == nil {
         logger.notice("mail goes to .eml files in \(configuration.mail.directory) (development transport); configure SMTP for real delivery")
     }
-    let base =
-        configuration.server.publicURL.map { $0.absoluteString.hasSuffix("/") ? String($0.absoluteString.dropLast()) : $0.absoluteString }
-        ?? "http://\(configuration.server.host == "0.0.0.0" ? "127.0.0.1" : configuration.server.host):\(configuration.server.port)"
+    let base = configuration.baseURL
     if let link = try await services.setup.linkIfNeeded(base: base) {
         // Printed as well as logged: the operator starting Sekisho the first time is looking at the terminal.
         print("No users yet. Create the first administrator within one hour at:\n  \(link)")
@@ -101,6 +99,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     MetricsRoutes(metrics: dependencies.metrics, outbox: services.outbox, allowed: configuration.metricsAllowed).register(on: router)
     // forward auth (helper)
     ForwardAuthRoutes(service: services.forwardAuth).register(on: router)
+    OIDCEndpointRoutes(oidc: services.oidc, maxBodyBytes: configuration.server.maxBodyBytes).register(on: router)
 
     let pages = router.group().add(
         middleware: WebMiddleware(
@@ -110,11 +109,13 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
             maxBodyBytes: configuration.server.maxBodyBytes,
             trustedProxies: configuration.server.trustedProxies
         )
-    )
+    ).add(middleware: OIDCReturnFormAction(oidc: services.oidc))
     // Each route group gets the services it uses, nothing more; none touches the store.
     let renderer = services.renderer
     LoginRoutes(login: services.login, returnPath: services.returnPath, renderer: renderer).register(on: pages)
     SetupRoutes(setup: services.setup, mailSettings: services.mailSettings, renderer: renderer).register(on: pages)
+    OIDCAuthorizationRoutes(oidc: services.oidc, login: services.login, returnPath: services.returnPath, renderer: renderer)
+        .register(on: pages)
     let secondFactor = pages.group("/login", context: SecondFactorContext.self)
     SecondFactorRoutes(
         enrollment: services.enrollment,

@@ -25,6 +25,7 @@ struct Services: Sendable {
     // forward auth (helper)
     let returnPath: ReturnPath
     let forwardAuth: ForwardAuthService
+    let oidc: OIDCService
 
     static func build(_ dependencies: Dependencies, logger: Logger) async throws -> Services {
         let configuration = dependencies.configuration
@@ -46,6 +47,7 @@ struct Services: Sendable {
         let outbox = OutboxStatus(store: store)
         // Verified for unknown users so that they cost the same Argon2id work as known ones.
         let dummyHash = try await dependencies.hasher.hash(OpaqueToken.generate().value)
+        let keys = OIDCKeyRing(store: store, box: box, clock: clock)
         return Services(
             dependencies: dependencies,
             renderer: renderer,
@@ -117,6 +119,14 @@ struct Services: Sendable {
                 rules: configuration.forwardAuth.rules,
                 trustedProxies: configuration.server.trustedProxies,
                 publicURL: configuration.server.publicURL
+            ),
+            oidc: OIDCService(
+                store: store,
+                clock: clock,
+                keys: keys,
+                issuer: configuration.baseURL,
+                metrics: dependencies.metrics,
+                logger: logger
             )
         )
     }

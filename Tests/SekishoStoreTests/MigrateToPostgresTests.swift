@@ -32,11 +32,26 @@ import Testing
                 )
                 try await source.createSetupToken(hash: "setup-1", at: epoch, expiresAt: epoch.addingTimeInterval(3600))
                 try await source.createAPIToken(hash: "api-1", name: "script", userID: carol.id, at: epoch, effects: .none)
+                // The OpenID provider's tables refer to each other; `oidc_access_token` is copied
+                // before the `oidc_client` and `oidc_grant` it refers to.
+                _ = try await source.addOIDCSigningKeyIfNone(signingKey("rsa-1", .rs256, at: epoch), effects: .none)
+                try await source.addOIDCClient(oidcClient("app"), effects: .none)
+                let oidcTokens = try await issueTokens(source, userID: alice.id, clientID: "app")
+                try await source.createClientAccessToken(
+                    hash: "machine-1",
+                    clientID: "app",
+                    scope: "api",
+                    at: epoch,
+                    expiresAt: epoch.addingTimeInterval(60),
+                    effects: .none
+                )
+                let sub = try await source.oidcSubject(userID: alice.id, candidate: "sub-a", at: epoch)
+                try await source.saveOIDCConsent(userID: alice.id, clientID: "app", scope: "openid", at: epoch)
 
                 let target = try await postgres.openPostgres()
                 let tables = try await target.copy(from: source)
 
-                #expect(tables.count == 12)
+                #expect(tables.count == 20)
                 #expect(tables.allSatisfy { $0.sourceRows == $0.targetRows })
                 #expect(tables.first { $0.name == "user" }?.targetRows == 2)
                 #expect(tables.first { $0.name == "recovery_code" }?.targetRows == 2)
@@ -53,6 +68,24 @@ import Testing
                 )
                 #expect(try await target.setting("mail.smtp.host") == "smtp.example.com")
                 #expect(try await target.apiTokenUser(hash: "api-1", at: epoch)?.id == carol.id)
+                #expect(try await target.oidcSigningKeys(retiredAfter: epoch) == source.oidcSigningKeys(retiredAfter: epoch))
+                #expect(try await target.oidcClient(id: "app") == source.oidcClient(id: "app"))
+                #expect(try await target.oidcAccessToken(hash: oidcTokens.accessTokenHash, at: epoch)?.grant?.userID == alice.id)
+                #expect(try await target.oidcAccessToken(hash: "machine-1", at: epoch)?.clientID == "app")
+                #expect(try await target.oidcSubject(userID: alice.id, candidate: "other", at: epoch) == sub)
+                #expect(try await target.oidcConsent(userID: alice.id, clientID: "app") == "openid")
+                guard
+                    case .issued = try await target.rotateRefreshToken(
+                        hash: try #require(oidcTokens.refreshTokenHash),
+                        clientID: "app",
+                        at: epoch,
+                        issuing: newTokens(),
+                        effects: .none
+                    )
+                else {
+                    Issue.record("the copied refresh token does not rotate")
+                    return
+                }
                 // Copied, and still unusable: it only works while there are no users.
                 #expect(tables.first { $0.name == "setup_token" }?.targetRows == 1)
                 #expect(try await target.setupTokenIsUsable(hash: "setup-1", at: epoch) == false)

@@ -9,10 +9,18 @@ import Testing
     @Test func migratesAnEmptyDatabaseAndIsIdempotent() async throws {
         try await withDatabase(.postgres) { database in
             let store = try await database.openPostgres()
-            #expect(try await store.appliedMigrations() == ["v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies"])
+            #expect(
+                try await store.appliedMigrations() == [
+                    "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider",
+                ]
+            )
             _ = try await makeUser(store)
             let reopened = try await database.openPostgres()
-            #expect(try await reopened.appliedMigrations() == ["v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies"])
+            #expect(
+                try await reopened.appliedMigrations() == [
+                    "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider",
+                ]
+            )
             #expect(try await reopened.userCount() == 1)
             try await reopened.ping()
         }
@@ -28,7 +36,7 @@ import Testing
                 try await group.waitForAll()
             }
             let store = try await database.openPostgres()
-            #expect(try await store.rawValue(sql: "SELECT COUNT(*)::text FROM schema_migrations") == "4")
+            #expect(try await store.rawValue(sql: "SELECT COUNT(*)::text FROM schema_migrations") == "5")
         }
     }
 

@@ -7,12 +7,20 @@ import Testing
     @Test func migratesAnEmptyDatabaseAndIsIdempotent() async throws {
         try await withDatabase(.sqlite) { database in
             let store = try await database.openSQLite()
-            #expect(try await store.appliedMigrations() == ["v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies"])
+            #expect(
+                try await store.appliedMigrations() == [
+                    "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider",
+                ]
+            )
             _ = try await makeUser(store)
 
             // A second start on the same file: nothing re-run, data kept.
             let reopened = try await database.openSQLite()
-            #expect(try await reopened.appliedMigrations() == ["v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies"])
+            #expect(
+                try await reopened.appliedMigrations() == [
+                    "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider",
+                ]
+            )
             #expect(try await reopened.userCount() == 1)
             #expect(try await reopened.integrityCheck() == ["ok"])
         }

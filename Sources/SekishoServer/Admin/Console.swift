@@ -11,6 +11,7 @@ public struct Console: Sendable {
     let store: any Store
     let mail: MailSettingsService
     let clock: any WallClock
+    let secretBox: SecretBox
 
     /// A refusal worded for the terminal.
     public struct Refusal: Error, CustomStringConvertible {
@@ -26,6 +27,7 @@ public struct Console: Sendable {
         admin = services.admin
         store = dependencies.store
         clock = dependencies.clock
+        secretBox = dependencies.secretBox
     }
 
     public func add(username: String, displayName: String, email: String, admin isAdmin: Bool, password: String, twoFactor: Bool) async throws -> User

@@ -14,7 +14,8 @@ struct LoginRoutes {
 
     func showLogin(_ request: Request, context: SekishoRequestContext) async throws -> Response {
         let rd = returnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
-        if let session = context.web.session, session.isSignedIn {
+        // `reauth`: the OpenID provider asks for a fresh sign-in (prompt=login, max_age).
+        if let session = context.web.session, session.isSignedIn, request.uri.queryParameters["reauth"] == nil {
             return Redirect.response(to: rd ?? "/")
         }
         var page = Page("login", title: "login.title", values: ["rd": rd ?? ""])

@@ -92,9 +92,16 @@ struct LoginService: Sendable {
     }
 
     /// Ends the session (logout) with its audit event; returns the cookie that clears it.
-    func signOut(_ session: ActiveSession, clientAddress: String) async throws -> Cookie {
+    /// `detail`: who asked, when not the person on our own page (an OpenID client's logout).
+    func signOut(_ session: ActiveSession, clientAddress: String, detail: String = "") async throws -> Cookie {
         let user = session.user
-        let event = NewAuditEvent(kind: AuditKind.signOut.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress)
+        let event = NewAuditEvent(
+            kind: AuditKind.signOut.rawValue,
+            subjectUserID: user.id,
+            username: user.username,
+            clientAddress: clientAddress,
+            detail: detail
+        )
         return try await sessions.end(session, effects: SideEffects(audit: [event]))
     }
 }

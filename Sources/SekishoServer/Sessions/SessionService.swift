@@ -92,8 +92,11 @@ struct SessionService: Sendable {
     func prepare(_ state: SessionRecord.State, for user: User, replacing previous: ActiveSession?, clientAddress: String) -> Prepared {
         let now = clock.now()
         let token = OpaqueToken.generate()
-        // The password was proven when the half-way session began; keep that moment.
-        let authenticatedAt = previous?.record.userID == user.id ? previous?.record.authenticatedAt ?? now : now
+        // The password was proven when the half-way session began; keep that moment. A signed-in
+        // session replaced by a new sign-in (the OpenID provider's prompt=login, max_age) starts
+        // its time anew: the password was proven now.
+        let continuing = previous?.record.userID == user.id && previous?.isAwaitingSecondFactor == true
+        let authenticatedAt = continuing ? previous?.record.authenticatedAt ?? now : now
         let expiresAt =
             switch state {
             case .awaitingSecondFactor: now.addingTimeInterval(settings.pendingTimeout)

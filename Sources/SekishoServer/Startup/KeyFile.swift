@@ -1,6 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
+// Since JWTKit joined the module's dependencies, the compiler finds `struct stat` in
+// CoreFoundation's clang module, and with MemberImportVisibility its members need that import.
+import CoreFoundation
 import Glibc
 #elseif canImport(Musl)
 import Musl

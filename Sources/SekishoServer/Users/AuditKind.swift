@@ -22,4 +22,14 @@ enum AuditKind: String, CaseIterable {
     case apiTokenCreated = "api_token_created"
     case setupCompleted = "setup_completed"
     case userRenamed = "user_renamed"
+    // The OpenID provider.
+    case oidcAuthorized = "oidc_authorized"
+    case oidcTokenIssued = "oidc_token_issued"
+    case oidcRefused = "oidc_refused"
+    case oidcCodeReplayed = "oidc_code_replayed"
+    case oidcRefreshReplayed = "oidc_refresh_replayed"
+    case oidcTokenRevoked = "oidc_token_revoked"
+    case oidcClientAdded = "oidc_client_added"
+    case oidcClientRemoved = "oidc_client_removed"
+    case oidcKeysRotated = "oidc_keys_rotated"
 }

@@ -6,7 +6,7 @@ import Hummingbird
 /// Parsed by hand so that every kind of broken input (bad percent-escapes, invalid UTF-8, NUL
 /// bytes, repeated fields) is refused with 400 instead of being half-understood.
 struct FormData: Sendable {
-    private var fields: [String: String]
+    private(set) var fields: [String: String]
 
     init(fields: [String: String]) { self.fields = fields }
 

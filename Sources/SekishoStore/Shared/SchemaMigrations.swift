@@ -15,27 +15,29 @@ enum SchemaMigrations {
         let statements: @Sendable (SQLDialect) -> [String]
     }
 
-    static let all: [Migration] = [
-        Migration(name: "v1-initial-schema") { $0 == .sqlite ? sqliteInitialSchema : postgresInitialSchema },
-        Migration(name: "v2-admin-tokens") { $0 == .sqlite ? sqliteAdminTokens : postgresAdminTokens },
-        // v1 and v2 had drifted apart: SQLite named the session index differently, indexed the
-        // mail queue on fewer columns and lacked two indexes PostgreSQL had.
-        Migration(name: "v3-one-schema") { dialect in
-            guard dialect == .sqlite else { return [] }
-            return [
-                "DROP INDEX session_user",
-                "CREATE INDEX session_by_user ON session(user_id)",
-                "CREATE INDEX totp_enrollment_session ON totp_enrollment(session_id_hash)",
-                "CREATE INDEX api_token_user ON api_token(user_id)",
-                "DROP INDEX mail_outbox_due",
-                "CREATE INDEX mail_outbox_due ON mail_outbox(next_try_at, id) WHERE sent_at IS NULL AND failed_at IS NULL",
-            ]
-        },
-        // Mails that carry a secret (reset links) keep it only sealed, and only until sent.
-        Migration(name: "v4-sealed-mail-bodies") { dialect in
-            ["ALTER TABLE mail_outbox ADD COLUMN sealed_body \(SchemaTypes(dialect: dialect).bytes)"]
-        },
-    ]
+    static let all: [Migration] =
+        [
+            Migration(name: "v1-initial-schema") { $0 == .sqlite ? sqliteInitialSchema : postgresInitialSchema },
+            Migration(name: "v2-admin-tokens") { $0 == .sqlite ? sqliteAdminTokens : postgresAdminTokens },
+            // v1 and v2 had drifted apart: SQLite named the session index differently, indexed the
+            // mail queue on fewer columns and lacked two indexes PostgreSQL had.
+            Migration(name: "v3-one-schema") { dialect in
+                guard dialect == .sqlite else { return [] }
+                return [
+                    "DROP INDEX session_user",
+                    "CREATE INDEX session_by_user ON session(user_id)",
+                    "CREATE INDEX totp_enrollment_session ON totp_enrollment(session_id_hash)",
+                    "CREATE INDEX api_token_user ON api_token(user_id)",
+                    "DROP INDEX mail_outbox_due",
+                    "CREATE INDEX mail_outbox_due ON mail_outbox(next_try_at, id) WHERE sent_at IS NULL AND failed_at IS NULL",
+                ]
+            },
+            // Mails that carry a secret (reset links) keep it only sealed, and only until sent.
+            Migration(name: "v4-sealed-mail-bodies") { dialect in
+                ["ALTER TABLE mail_outbox ADD COLUMN sealed_body \(SchemaTypes(dialect: dialect).bytes)"]
+            },
+            // Migrations of the rest of the store go above this line; the OpenID provider's follow.
+        ] + oidc
 
     // MARK: - v1 and v2, as each engine ran them
 
