@@ -152,6 +152,26 @@ import Testing
         }
     }
 
+    /// `login_hint` fills in the user ID on the sign-in page, escaped; nothing else changes.
+    @Test func theLoginHintFillsInTheUserID() async throws {
+        try await TestEnvironment.with { environment in
+            let party = try await TestRelyingParty.register(environment)
+            try await environment.application().test(.router) { client in
+                var browser = Browser(client)
+                let pkce = TestRelyingParty.pkce()
+                let redirect = try await browser.get(party.authorizeURL(challenge: pkce.challenge, extra: [("login_hint", "alice\"><b>")]))
+                let location = try #require(redirect.headers[.location])
+                #expect(location.hasPrefix("/login?rd="))
+                try await browser.get(location)
+                #expect(browser.lastPage.contains(#"name="username" value="alice&quot;&gt;&lt;b&gt;""#))
+                // Without a hint the field stays empty.
+                let plain = try await browser.get(party.authorizeURL(challenge: pkce.challenge))
+                try await browser.get(try #require(plain.headers[.location]))
+                #expect(browser.lastPage.contains(#"name="username" value="""#))
+            }
+        }
+    }
+
     @Test func refusalsAfterTheRedirectURIIsKnownGoBackToTheClientWithTheirRFCCodes() async throws {
         try await TestEnvironment.with { environment in
             let party = try await TestRelyingParty.register(environment)

@@ -18,9 +18,11 @@ struct LoginRoutes {
         if let session = context.web.session, session.isSignedIn, request.uri.queryParameters["reauth"] == nil {
             return Redirect.response(to: rd ?? "/")
         }
-        var page = Page("login", title: "login.title", values: ["rd": rd ?? ""])
+        // A user ID to fill in: an OpenID client's login_hint, passed on by /oidc/authorize.
+        let username = request.uri.queryParameters["username"].map(String.init).flatMap { $0.count <= 64 ? $0 : nil } ?? ""
+        var page = Page("login", title: "login.title", values: ["rd": rd ?? "", "username": username])
         // The page most often asked for, by people and by bots: without rd it is the same for all.
-        if rd == nil { page = page.sharable() }
+        if rd == nil, username.isEmpty { page = page.sharable() }
         if request.uri.queryParameters["expired"] != nil {
             page = page.with(.notice, "login.expired")
         } else if request.uri.queryParameters["reset"] != nil {

@@ -49,12 +49,16 @@ struct OIDCAuthorizationRoutes {
 
     private func proceed(_ authorization: OIDCAuthorizationRequest, context: SekishoRequestContext, consented: Bool) async throws -> Response {
         switch try await oidc.authorize(authorization, session: context.web.session, consented: consented, clientAddress: context.clientAddress) {
-        case .signIn(let parameters, _):
+        case .signIn(let parameters, let loginHint):
             let back = "/oidc/authorize?" + OIDCAuthorizationRoutes.query(parameters)
-            let returning = returnPath.query(back)
+            var login = "/login" + returnPath.query(back)
+            // The client's login_hint fills in the user ID field; the person can change it.
+            if let loginHint, !loginHint.isEmpty {
+                login += (login.contains("?") ? "&" : "?") + "username=" + QueryEncoding.encode(loginHint)
+            }
             // Signed in already: prompt=login or max_age asks for a fresh sign-in.
-            guard context.web.session?.isSignedIn == true else { return Redirect.response(to: "/login" + returning) }
-            return Redirect.response(to: "/login" + (returning.isEmpty ? "?" : returning + "&") + "reauth=1")
+            if context.web.session?.isSignedIn == true { login += (login.contains("?") ? "&" : "?") + "reauth=1" }
+            return Redirect.response(to: login)
         case .askConsent:
             let scopes = authorization.scopes.map { ["label": renderer.localizer.text("oidc.scope.\($0)", context.web.language)] }
             let fields = authorization.parameters(signedInAfter: authorization.signedInAfter).map { ["name": $0.0, "value": $0.1] }
