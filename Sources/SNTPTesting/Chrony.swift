@@ -51,17 +51,22 @@ public struct Chrony: Sendable {
                 logPath: directory.path("stderr.log")
             ).whileRunning { process in
                 let chrony = Chrony(port: reservation.port, process: process)
-                try await chrony.waitUntilAnswering()
+                try await chrony.waitUntilAnswering(reservation: reservation)
                 reservation.release()
                 return try await body(chrony)
             }
         }
     }
 
-    /// Polls with short queries until chronyd answers; readiness polling, bounded to about 20 s.
-    private func waitUntilAnswering() async throws {
+    /// Polls with short queries until chronyd answers; readiness polling, bounded to about 60 s (a
+    /// hang guard: a loaded machine has taken more than 20 s).
+    ///
+    /// The held port is let go after the first query that gets no answer: two sockets share the
+    /// port while it is held, and the kernel might hand our queries to the holder rather than to
+    /// chronyd. By then chronyd has had the time to bind, so the port is not left free for long.
+    private func waitUntilAnswering(reservation: PortReservation) async throws {
         let client = SNTPClient()
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         var lastError: SNTPError?
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
@@ -73,10 +78,11 @@ public struct Chrony: Sendable {
                 return
             } catch {
                 lastError = error
+                reservation.release()
             }
         }
         Issue.record(
-            "chronyd did not answer on port \(self.port) within 20 s (last error: \(lastError.map(String.init(describing:)) ?? "none")):\n\(self.log)"
+            "chronyd did not answer on port \(self.port) within 60 s (last error: \(lastError.map(String.init(describing:)) ?? "none")):\n\(self.log)"
         )
         throw CancellationError()
     }

@@ -60,50 +60,81 @@ public final class FakeSNTPResponder: Sendable {
     }
 
     /// Runs `body` while a responder answers requests according to `script`, then shuts it down.
+    ///
+    /// The replies are written on the channel's event loop, not from a task: on a loaded two-core
+    /// machine Swift's cooperative pool can be busy for seconds with other tests' work, and a reply
+    /// waiting for a task would then reach the client after its timeout.
     public static func withResponder<Result: Sendable>(
         _ script: Script,
         _ body: (FakeSNTPResponder) async throws -> Result
     ) async throws -> Result {
-        let server = try await Self.bindLoopback()
-        let otherPort = try await Self.bindLoopback()
-        let port = try #require(server.channel.localAddress?.port)
-        let responder = FakeSNTPResponder(port: port)
-        return try await server.executeThenClose { inbound, outbound in
-            try await otherPort.executeThenClose { _, otherOutbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for try await envelope in inbound {
-                            let request = try SNTPPacket(decoding: envelope.data)
-                            responder.received.withLock { $0.append(request) }
-                            for reply in script.replies(request) {
-                                switch reply {
-                                case .packet(let packet):
-                                    try await outbound.write(
-                                        AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: packet.bytes))
-                                    )
-                                case .bytes(let bytes):
-                                    try await outbound.write(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: bytes)))
-                                case .packetFromOtherPort(let packet):
-                                    try await otherOutbound.write(
-                                        AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: packet.bytes))
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    let result = try await body(responder)
-                    group.cancelAll()
-                    return result
+        let group = MultiThreadedEventLoopGroup.singleton
+        let other = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let holder = ResponderSlot()
+        let server = try await DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(script: script, other: other, responder: holder))
                 }
             }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let responder = FakeSNTPResponder(port: try #require(server.localAddress?.port))
+        holder.value.withLock { $0 = responder }
+        do {
+            let result = try await body(responder)
+            try? await server.close()
+            try? await other.close()
+            return result
+        } catch {
+            try? await server.close()
+            try? await other.close()
+            throw error
         }
     }
 
-    private static func bindLoopback() async throws -> NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>> {
-        try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
+    /// The responder, known once its port is bound; the handler records requests in it.
+    private final class ResponderSlot: Sendable {
+        let value = Mutex<FakeSNTPResponder?>(nil)
+    }
+
+    /// Answers each datagram on the event loop, as the script says.
+    private final class ReplyHandler: ChannelInboundHandler, Sendable {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+        let script: Script
+        let other: any Channel
+        let responder: ResponderSlot
+
+        init(script: Script, other: any Channel, responder: ResponderSlot) {
+            self.script = script
+            self.other = other
+            self.responder = responder
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let envelope = unwrapInboundIn(data)
+            guard let request = try? SNTPPacket(decoding: envelope.data) else { return }
+            responder.value.withLock { $0?.received.withLock { $0.append(request) } }
+            for reply in script.replies(request) {
+                switch reply {
+                case .packet(let packet):
+                    context.write(
+                        wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: packet.bytes))),
+                        promise: nil
+                    )
+                case .bytes(let bytes):
+                    context.write(
+                        wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: bytes))),
+                        promise: nil
+                    )
+                case .packetFromOtherPort(let packet):
+                    // What was written before goes out first, as the script lists it.
+                    context.flush()
+                    other.writeAndFlush(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: packet.bytes)), promise: nil)
+                }
             }
+            context.flush()
         }
     }
 }

@@ -24,7 +24,8 @@ import Testing
             // chronyd with `-x` serves the very clock we read, over loopback: any offset is measurement noise.
             #expect(abs(best.offset) < max(0.050, best.delay / 2 + 0.005))
             #expect(best.delay > 0)
-            #expect(best.delay < 1)
+            // Not a speed limit (a loaded machine took 2.5 s once): a reply after the timeout is not taken.
+            #expect(best.delay < 5)
             #expect(best.stratum == 8)
             #expect(best.server == chrony.address)
             #expect(result.failures.isEmpty)
