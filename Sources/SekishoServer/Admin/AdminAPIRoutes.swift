@@ -56,7 +56,7 @@ struct AdminAPIRoutes {
         let search = request.uri.queryParameters["q"].map(String.init)
         let limit = min(max(request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100, 1), 1000)
         let offset = max(request.uri.queryParameters["offset"].flatMap { Int(String($0)) } ?? 0, 0)
-        let (rows, _) = try await reports.users(search: search, limit: limit, offset: offset)
+        let rows = try await reports.users(search: search, limit: limit, offset: offset)
         return try json(
             rows.map { UserJSON($0.user, bound: $0.authenticatorBound, locked: $0.lockedUntil != nil) }
         )

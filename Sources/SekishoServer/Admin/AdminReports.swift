@@ -7,11 +7,14 @@ struct AdminReports: Sendable {
     let store: any Store
     let clock: any WallClock
 
-    /// One page of users whose user ID, name or mail address contains `search`, and how many
-    /// match in all.
-    func users(search: String?, limit: Int, offset: Int) async throws -> (rows: [UserSummary], total: Int) {
-        let rows = try await store.listUsers(search: search, limit: limit, offset: offset, at: clock.now())
-        return (rows, try await store.countUsers(search: search))
+    /// One page of users whose user ID, name or mail address contains `search`.
+    func users(search: String?, limit: Int, offset: Int) async throws -> [UserSummary] {
+        try await store.listUsers(search: search, limit: limit, offset: offset, at: clock.now())
+    }
+
+    /// How many users match `search` in all (for the pages' "next" link).
+    func userCount(search: String?) async throws -> Int {
+        try await store.countUsers(search: search)
     }
 
     func user(id: Int64) async throws -> User? {

@@ -26,7 +26,8 @@ struct AdminUserRoutes {
     func list(_ request: Request, context: AdminContext) async throws -> Response {
         let search = request.uri.queryParameters["q"].map(String.init)?.trimmingCharacters(in: .whitespaces)
         let page = max(1, request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1)
-        let (rows, total) = try await reports.users(search: search, limit: Self.pageSize, offset: (page - 1) * Self.pageSize)
+        let total = try await reports.userCount(search: search)
+        let rows = try await reports.users(search: search, limit: Self.pageSize, offset: (page - 1) * Self.pageSize)
         let query = search.map { "&q=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
         var values: [String: Any] = [
             "q": search ?? "",

@@ -98,7 +98,7 @@ struct SecondFactorService: Sendable {
         let secret = try secretBox.open([UInt8](binding.sealedSecret), context: EnrollmentService.bindingContext(user.id))
         let totp = TOTP(secret: secret, algorithm: OTPAlgorithm(rawValue: binding.algorithm) ?? .sha1, digits: binding.digits, period: binding.period)
         let now = clock.now()
-        var spend: CodeSpend? = nil
+        let replayed: Bool
         if let step = totp.match(code, at: now, window: window, after: binding.lastStep) {
             let effects = SideEffects(
                 audit: [
@@ -113,23 +113,23 @@ struct SecondFactorService: Sendable {
             )
             // The gate and the conditional update decide, in one transaction, between concurrent
             // submissions of the same code and against a lockout that began meanwhile.
-            spend = try await store.spendCode(
+            switch try await store.spendCode(
                 userID: user.id,
                 step: step,
                 at: now,
                 gate: limiter.gate(account: user.username, address: clientAddress),
                 startingSession: start,
                 effects: effects
-            )
-            switch spend {
+            ) {
             case .spent: return .spent
             case .mustWait: return .mustWait
-            case .alreadyUsed, nil: break
+            // A concurrent submission of the same code won.
+            case .alreadyUsed: replayed = true
             }
-        } else if totp.match(code, at: now, window: window) != nil {
-            spend = .alreadyUsed
+        } else {
+            replayed = totp.match(code, at: now, window: window) != nil
         }
-        if spend == .alreadyUsed {
+        if replayed {
             // A valid code whose step was already used: someone replays a code (S7).
             limiter.metrics.codesReplayed.increment()
             try await store.appendAudit(
