@@ -18,6 +18,9 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
     logger.info("database ready", metadata: ["database": "\(store.location)"])
     try await UserNameMigration.run(store: store, clock: dependencies.clock, logger: logger)
     let services = try await Services.build(dependencies, logger: logger)
+    if let configured = configuration.oidcClients {
+        try await applyConfiguredOIDCClients(configured, dependencies, logger: logger)
+    }
     let router = buildRouter(services)
     let headerTimeout = TimeAmount.milliseconds(Int64(configuration.server.headerTimeout * 1000))
     let bodyTimeout = TimeAmount.milliseconds(Int64(configuration.server.bodyTimeout * 1000))
@@ -145,4 +148,19 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
         operatorTime: services.operatorTime
     ).register(on: admin)
     return router
+}
+
+/// Puts the configuration file's OpenID clients in the store; a client the file gets wrong stops
+/// the start (exit 2, like any other configuration error) rather than serving without it.
+private func applyConfiguredOIDCClients(_ configured: [ConfiguredOIDCClient], _ dependencies: Dependencies, logger: Logger) async throws {
+    let registration = OIDCClientRegistration(store: dependencies.store, clock: dependencies.clock)
+    do {
+        let missing = try await registration.applyConfigured(configured)
+        logger.info("OpenID clients from the configuration file: \(configured.count)")
+        for name in missing {
+            logger.warning("oidc.clients lists user \(name), who does not exist: left out until a start after the user is created")
+        }
+    } catch let refusal as OIDCClientRegistration.Refusal {
+        throw StartupError(refusal.description, exitCode: 2)
+    }
 }

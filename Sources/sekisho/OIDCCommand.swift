@@ -15,7 +15,7 @@ struct OIDCClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client",
         abstract: "Register, list and remove relying parties.",
-        subcommands: [AddOIDCClient.self, ListOIDCClients.self, RemoveOIDCClient.self]
+        subcommands: [AddOIDCClient.self, ListOIDCClients.self, RemoveOIDCClient.self, MakeOIDCClientSecret.self]
     )
 }
 
@@ -108,6 +108,19 @@ struct RemoveOIDCClient: AsyncParsableCommand {
                 throw Fatal(refusal.description, exitCode: 1)
             }
         }
+    }
+}
+
+struct MakeOIDCClientSecret: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "make-secret",
+        abstract: "Make a client secret for a client in the configuration file: the secret goes to the app, its hash to the file."
+    )
+
+    func run() async throws {
+        let (secret, hash) = OIDCClientRegistration.makeSecret()
+        print("client secret (give it to the app; it is not kept anywhere): \(secret)")
+        print("secret_hash for oidc.clients in the configuration file:      \(hash)")
     }
 }
 

@@ -1,7 +1,6 @@
 import Configuration
 import Foundation
 import Logging
-import SystemPackage
 import Yams
 
 /// Reads the configuration file, then `SEKISHO_...` environment variables, then command-line
@@ -40,15 +39,17 @@ public struct ConfigurationLoader: Sendable {
             InMemoryProvider(name: "flags", values: Dictionary(flagValues, uniquingKeysWith: { $1 })),
             EnvironmentVariablesProvider(environmentVariables: variables),
         ]
+        var oidcClients: [ConfiguredOIDCClient]?
         if let filePath {
-            try checkFile(filePath)
-            do {
-                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(filePath)))
-            } catch {
-                throw ConfigurationError(key: filePath, "cannot read the configuration file: \(error)")
-            }
+            // Read with Yams here rather than by swift-configuration's YAML provider: the file may
+            // hold `oidc.clients`, a list of mappings, which that provider refuses outright.
+            let file = try readFile(filePath)
+            oidcClients = file.oidcClients
+            providers.append(InMemoryProvider(name: filePath, values: file.values))
         }
-        return try SettingsParser(reader: ConfigReader(providers: providers)).parse()
+        var configuration = try SettingsParser(reader: ConfigReader(providers: providers)).parse()
+        configuration.oidcClients = oidcClients
+        return configuration
     }
 
     private func checkOverrides() throws(ConfigurationError) {
@@ -64,8 +65,15 @@ public struct ConfigurationLoader: Sendable {
         }
     }
 
-    /// swift-configuration ignores keys nobody asks for; an operator's typo must not go unnoticed.
-    private func checkFile(_ path: String) throws(ConfigurationError) {
+    /// What the file holds: its settings as flat keys, and the OpenID clients it lists (nil when none).
+    private struct FileContents {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        var oidcClients: [ConfiguredOIDCClient]?
+    }
+
+    /// Reads the file's settings, refusing unknown keys: swift-configuration ignores keys nobody
+    /// asks for, and an operator's typo must not go unnoticed.
+    private func readFile(_ path: String) throws(ConfigurationError) -> FileContents {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -78,26 +86,49 @@ public struct ConfigurationLoader: Sendable {
         } catch {
             throw ConfigurationError(key: path, "not valid YAML: \(error)")
         }
-        guard let node else { return }
+        var contents = FileContents()
+        guard let node else { return contents }
         guard case .mapping = node else { throw ConfigurationError(key: path, "the top level must be a mapping of keys") }
         for (key, value) in Self.flatten(node, prefix: "") {
+            if key == Self.oidcClientsKey {
+                contents.oidcClients = try ConfiguredOIDCClient.list(from: value)
+                continue
+            }
             guard let definition = ConfigurationKey.byName[key] else {
                 throw ConfigurationError(key: key, "unknown key in \(path)\(Self.suggestion(for: key))")
             }
             if case .mapping = value {
                 throw ConfigurationError(key: key, "expected a value, found a mapping")
             }
-            if case .sequence = value, !definition.isList {
-                throw ConfigurationError(key: key, "expected a single value, found a list")
+            let content: ConfigContent
+            switch value {
+            case .scalar(let scalar):
+                content = .string(scalar.string)
+            case .sequence(let items):
+                guard definition.isList else { throw ConfigurationError(key: key, "expected a single value, found a list") }
+                var strings: [String] = []
+                for item in items {
+                    guard case .scalar(let scalar) = item else { throw ConfigurationError(key: key, "expected a list of values") }
+                    strings.append(scalar.string)
+                }
+                content = .stringArray(strings)
+            default:
+                throw ConfigurationError(key: key, "expected a value")
             }
+            contents.values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(content, isSecret: definition.isSecret)
         }
+        return contents
     }
+
+    /// The one key of the file that is not a setting of ``Settings``.
+    static let oidcClientsKey = "oidc.clients"
 
     private static func flatten(_ node: Node, prefix: String) -> [(String, Node)] {
         guard case .mapping(let mapping) = node else { return [(prefix, node)] }
         return mapping.flatMap { pair -> [(String, Node)] in
             let name = prefix.isEmpty ? (pair.key.string ?? "?") : "\(prefix).\(pair.key.string ?? "?")"
-            if case .mapping = pair.value { return flatten(pair.value, prefix: name) }
+            // The clients' list is read as a whole, whatever its shape, so that a wrong shape is named.
+            if case .mapping = pair.value, name != oidcClientsKey { return flatten(pair.value, prefix: name) }
             return [(name, pair.value)]
         }
     }

@@ -27,6 +27,9 @@ public struct SekishoConfiguration: Sendable {
     public var metricsAllowed: [CIDR]
     /// How long audit events are kept.
     public var auditRetention: TimeInterval
+    /// OpenID clients from the file's `oidc.clients`; nil when the file has no such list, which
+    /// leaves the clients an earlier file defined as they are (an empty list removes them).
+    public var oidcClients: [ConfiguredOIDCClient]? = nil
 
     public struct Server: Sendable {
         public var host: String

@@ -2,8 +2,9 @@ import Foundation
 import SekishoCore
 import SekishoStore
 
-/// Registers and removes clients for the console (and later the admin page): checks what the
-/// operator typed, makes the secret, and keeps only its hash.
+/// Registers and removes clients for the console and the admin page, and puts the configuration
+/// file's clients in the store at start-up: checks what the operator wrote, makes the secret, and
+/// keeps only its hash.
 public struct OIDCClientRegistration: Sendable {
     let store: any Store
     let clock: any WallClock
@@ -43,12 +44,10 @@ public struct OIDCClientRegistration: Sendable {
     public func add(_ request: Request, actor: String) async throws -> (client: OIDCClient, secret: String?) {
         let now = clock.now()
         var client = try makeClient(request, at: now)
-        for name in request.allowedUsernames {
-            guard let user = try await store.user(username: UserName.normalize(name)) else { throw Refusal(description: "no user \(name)") }
-            // By row id: renaming a user neither loses nor passes on their access.
-            client.allowedUserIDs.append(user.id)
-        }
-        let secret = request.isPublic ? nil : OpaqueToken.generate()
+        let (ids, unknown) = try await userIDs(request.allowedUsernames)
+        if let name = unknown.first { throw Refusal(description: "no user \(name)") }
+        client.allowedUserIDs = ids
+        let secret = request.isPublic ? nil : Self.makeSecret()
         var stored = client
         stored.secretHash = secret?.hash
         let event = NewAuditEvent(
@@ -64,13 +63,64 @@ public struct OIDCClientRegistration: Sendable {
         return (stored, secret?.value)
     }
 
+    /// A new client secret and the hash that is stored (or written in the configuration file):
+    /// 256 random bits, so a fast hash is enough; a guess is as hard as the secret itself.
+    public static func makeSecret() -> (value: String, hash: String) {
+        let token = OpaqueToken.generate()
+        return (token.value, token.hash)
+    }
+
+    /// Replaces the clients an earlier configuration file defined with these (same ID: updated in
+    /// place, keeping its grants; gone from the file: removed). Returns the user IDs listed that do
+    /// not exist (yet): they are left out until a start after they were created.
+    public func applyConfigured(_ configured: [ConfiguredOIDCClient]) async throws -> [String] {
+        let now = clock.now()
+        var clients: [OIDCClient] = []
+        var missing: [String] = []
+        for entry in configured {
+            var client: OIDCClient
+            do {
+                client = try makeClient(entry.request, at: now)
+            } catch let refusal as Refusal {
+                throw Refusal(description: "oidc.clients \(entry.request.clientID): \(refusal.description)")
+            }
+            let (ids, unknown) = try await userIDs(entry.request.allowedUsernames)
+            client.allowedUserIDs = ids
+            client.secretHash = entry.secretHash
+            client.source = .config
+            missing += unknown.map { "\($0) (client \(entry.request.clientID))" }
+            clients.append(client)
+        }
+        do {
+            try await store.replaceConfiguredOIDCClients(clients, at: now)
+        } catch let error as StoreError where error.isDuplicate {
+            throw Refusal(description: "oidc.clients: \(error)")
+        }
+        return missing
+    }
+
     public func list() async throws -> [OIDCClient] { try await store.oidcClients() }
 
     public func remove(clientID: String, actor: String) async throws {
+        // The next start would put it back: the file is where it is defined.
+        if let client = try await store.oidcClient(id: clientID), client.source == .config {
+            throw Refusal(description: "client \(clientID) is defined in the configuration file; remove it there")
+        }
         let event = NewAuditEvent(kind: AuditKind.oidcClientRemoved.rawValue, username: actor, detail: clientID)
         guard try await store.removeOIDCClient(id: clientID, at: clock.now(), effects: SideEffects(audit: [event])) else {
             throw Refusal(description: "no client \(clientID)")
         }
+    }
+
+    /// Row ids of the named users, by row id so that renaming a user neither loses nor passes on
+    /// their access; and the names that match nobody.
+    private func userIDs(_ names: [String]) async throws -> (ids: [Int64], unknown: [String]) {
+        var ids: [Int64] = []
+        var unknown: [String] = []
+        for name in names {
+            if let user = try await store.user(username: UserName.normalize(name)) { ids.append(user.id) } else { unknown.append(name) }
+        }
+        return (ids, unknown)
     }
 
     func makeClient(_ request: Request, at now: Date) throws -> OIDCClient {
