@@ -19,7 +19,7 @@ public func buildApplication(_ dependencies: Dependencies, logger: Logger) async
     try await UserNameMigration.run(store: store, clock: dependencies.clock, logger: logger)
     let services = try await Services.build(dependencies, logger: logger)
     if let configured = configuration.oidcClients {
-        try await applyConfiguredOIDCClients(configured, dependencies, logger: logger)
+        try await applyConfiguredOIDCClients(configured, services.oidcClients, logger: logger)
     }
     let router = buildRouter(services)
     let headerTimeout = TimeAmount.milliseconds(Int64(configuration.server.headerTimeout * 1000))
@@ -138,6 +138,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     AdminUserRoutes(admin: services.admin, reports: services.reports, mailSettings: services.mailSettings, renderer: renderer)
         .register(on: admin)
     AdminMailRoutes(mailSettings: services.mailSettings, renderer: renderer).register(on: admin)
+    AdminClientRoutes(registration: services.oidcClients, issuer: services.oidc.issuer, renderer: renderer).register(on: admin)
     AdminAuditRoutes(reports: services.reports, renderer: renderer, operatorTime: services.operatorTime).register(on: admin)
     AdminSystemRoutes(
         reports: services.reports,
@@ -152,8 +153,11 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
 
 /// Puts the configuration file's OpenID clients in the store; a client the file gets wrong stops
 /// the start (exit 2, like any other configuration error) rather than serving without it.
-private func applyConfiguredOIDCClients(_ configured: [ConfiguredOIDCClient], _ dependencies: Dependencies, logger: Logger) async throws {
-    let registration = OIDCClientRegistration(store: dependencies.store, clock: dependencies.clock)
+private func applyConfiguredOIDCClients(
+    _ configured: [ConfiguredOIDCClient],
+    _ registration: OIDCClientRegistration,
+    logger: Logger
+) async throws {
     do {
         let missing = try await registration.applyConfigured(configured)
         logger.info("OpenID clients from the configuration file: \(configured.count)")

@@ -26,6 +26,7 @@ struct Services: Sendable {
     let returnPath: ReturnPath
     let forwardAuth: ForwardAuthService
     let oidc: OIDCService
+    let oidcClients: OIDCClientRegistration
 
     static func build(_ dependencies: Dependencies, logger: Logger) async throws -> Services {
         let configuration = dependencies.configuration
@@ -127,7 +128,8 @@ struct Services: Sendable {
                 issuer: configuration.baseURL,
                 metrics: dependencies.metrics,
                 logger: logger
-            )
+            ),
+            oidcClients: OIDCClientRegistration(store: store, clock: clock)
         )
     }
 

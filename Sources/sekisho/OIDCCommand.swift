@@ -61,7 +61,7 @@ struct AddOIDCClient: AsyncParsableCommand {
             request.idTokenLifetime = idTokenLifetime
             request.refreshTokenLifetime = refreshTokenLifetime
             do {
-                let (client, secret) = try await console.oidcClients.add(request, actor: "console")
+                let (client, secret) = try await console.oidcClients.add(request, actor: .console())
                 print("registered client \(client.clientID) (\(client.isPublic ? "public" : "confidential"), \(client.signingAlgorithm.rawValue))")
                 if let secret {
                     print("client secret (shown only now; Sekisho keeps its hash): \(secret)")
@@ -102,7 +102,7 @@ struct RemoveOIDCClient: AsyncParsableCommand {
     func run() async throws {
         try await withConsole(options) { console in
             do {
-                try await console.oidcClients.remove(clientID: clientID, actor: "console")
+                try await console.oidcClients.remove(clientID: clientID, actor: .console())
                 print("removed client \(clientID)")
             } catch let refusal as OIDCClientRegistration.Refusal {
                 throw Fatal(refusal.description, exitCode: 1)

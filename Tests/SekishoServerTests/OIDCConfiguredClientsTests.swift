@@ -113,7 +113,7 @@ import Testing
 
             // The console cannot remove what the next start would put back.
             let registration = OIDCClientRegistration(store: environment.store, clock: environment.clock)
-            await #expect(throws: OIDCClientRegistration.Refusal.self) { try await registration.remove(clientID: "grafana", actor: "test") }
+            await #expect(throws: OIDCClientRegistration.Refusal.self) { try await registration.remove(clientID: "grafana", actor: .console("test")) }
 
             // The next start with an edited file: grafana changed in place, spa gone.
             dependencies.configuration.oidcClients = try await load(yaml(secretHash: hash, grafanaURI: "https://grafana.example/cb", spa: false))

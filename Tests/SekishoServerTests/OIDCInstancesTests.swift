@@ -13,7 +13,9 @@ import Testing
             var registration = OIDCClientRegistration.Request(clientID: "app", name: "App", redirectURIs: [TestRelyingParty.redirectURI])
             registration.skipConsent = true
             let secret = try await instances.withStore { store in
-                try #require(try await OIDCClientRegistration(store: store, clock: SystemWallClock()).add(registration, actor: "test").secret)
+                try #require(
+                    try await OIDCClientRegistration(store: store, clock: SystemWallClock()).add(registration, actor: .console("test")).secret
+                )
             }
             var browser = RawHTTPClient()
             _ = try await instances.signInAndEnroll("alice", at: instances.a, &browser)

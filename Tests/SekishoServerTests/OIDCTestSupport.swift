@@ -47,7 +47,7 @@ struct TestRelyingParty {
         request.accessPolicy = policy
         request.allowedUsernames = users
         try await seedSigningKeys(environment)
-        let (_, secret) = try await OIDCClientRegistration(store: environment.store, clock: environment.clock).add(request, actor: "test")
+        let (_, secret) = try await OIDCClientRegistration(store: environment.store, clock: environment.clock).add(request, actor: .console("test"))
         return TestRelyingParty(clientID: id, secret: secret)
     }
 

@@ -18,7 +18,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from sekisho_harness import (
     NumberedArtifacts,
@@ -42,7 +42,10 @@ ROOT = "root"
 ROOT_PASSWORD = "tall maple ledger swims at dawn"
 CAROL = "carol"
 CAROL_PASSWORD = "correct horse battery staple"
-ADMIN_LINKS = {"/admin/users": "Users", "/admin/mail": "Mail", "/admin/audit": "Audit log", "/admin/system": "System"}
+ADMIN_LINKS = {
+    "/admin/users": "Users", "/admin/mail": "Mail", "/admin/clients": "OpenID clients", "/admin/audit": "Audit log",
+    "/admin/system": "System",
+}
 
 
 class AdminBrowser:
@@ -295,6 +298,24 @@ def test_first_admin_sets_mail_creates_user_who_signs_in(browser: AdminBrowser, 
     assert re.fullmatch(r"\d+", browser.text_of("#mail-waiting")), f"#mail-waiting is {browser.text_of('#mail-waiting')!r}"
     browser.shot("system")
 
+    # Step 6b: an OpenID client added on its page; the secret is shown on that answer only.
+    browser.open("/admin/clients")
+    wait_for_path(driver, "/admin/clients")
+    assert driver.find_elements(By.ID, "no-clients"), "the clients page of a new server lists clients"
+    browser.field("client_id").send_keys("grafana")
+    browser.field("name").send_keys("Grafana")
+    browser.field("redirect_uris", tag="textarea").send_keys("https://grafana.example.com/login/generic_oauth")
+    browser.field("post_logout_redirect_uris", tag="textarea").send_keys("https://grafana.example.com/login")
+    Select(browser.field("access", tag="select")).select_by_value("admins")
+    submit(driver, driver.find_element(By.ID, "add-client-button"))
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "client-secret"))
+    secret = driver.find_element(By.ID, "client-secret").text.strip()
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", secret), f"the new client's secret is {secret!r}"
+    assert "grafana" in browser.text_of("#client-grafana"), "the new client is not in the list"
+    browser.shot("clients-added")
+    browser.open("/admin/clients")
+    assert secret not in driver.page_source, "the secret is shown again on the clients page"
+
     # Step 7: log out; carol signs in in a fresh session, enrolls, and is not an administrator.
     browser.open("/")
     wait_for_path(driver, "/")
@@ -339,5 +360,10 @@ def test_first_admin_sets_mail_creates_user_who_signs_in(browser: AdminBrowser, 
     assert headers and all(h and not h.isascii() for h in headers), f"untranslated column headers: {headers}"
     assert len(driver.find_elements(By.CSS_SELECTOR, "table#users tbody tr")) == 2
     browser.shot("users-ja")
+    browser.open("/admin/clients?lang=ja")
+    wait_for_path(driver, "/admin/clients")
+    heading = driver.find_element(By.TAG_NAME, "h1").text.strip()
+    assert heading == "OpenID Connect クライアント", f"the Japanese clients heading is {heading!r}"
+    browser.shot("clients-ja")
     browser.assert_clean_console()
     browser.assert_no_defects()

@@ -25,6 +25,7 @@ from sekisho_harness import (
     fill_and_submit,
     find_binary,
     make_driver,
+    run_cli,
     totp,
     wait_for_path,
 )
@@ -107,6 +108,13 @@ def server() -> Iterator[SekishoServer]:
     try:
         instance.start()
         instance.add_user("yamada", PASSWORD, email="yamada@example.com", name="山田 太郎", two_factor=True, admin=True)
+        # A client with long redirect URIs, so that the clients page is checked with a full table.
+        run_cli(instance.binary, [
+            "oidc", "client", "add", "nextcloud", "--name", "社内 Nextcloud", "--access", "admins",
+            "--redirect-uri", "https://cloud.example.co.jp/index.php/apps/user_oidc/code",
+            "--post-logout-redirect-uri", "https://cloud.example.co.jp/index.php/login",
+            "--data-dir", str(instance.data_dir),
+        ])
         yield instance
     finally:
         instance.stop()
@@ -151,9 +159,19 @@ def test_japanese_pages_show_the_locale_strings_in_real_glyphs_on_a_phone(server
         driver.get(server.url("/"))
         wait_for_path(driver, "/")
         check_page(driver, server, "dashboard", "ja-phone-dashboard")
-        for path, template in [("/admin/users", "admin-users"), ("/admin/system", "admin-system"), ("/admin/audit", "admin-audit")]:
+        for path, template in [
+            ("/admin/users", "admin-users"), ("/admin/system", "admin-system"), ("/admin/audit", "admin-audit"),
+            ("/admin/clients", "admin-clients"),
+        ]:
             driver.get(server.url(path))
             wait_for_path(driver, path)
             check_page(driver, server, template, "ja-phone-" + template)
+        # The English clients page on the same phone: the longest labels of the admin pages.
+        driver.get(server.url("/admin/clients?lang=en"))
+        wait_for_path(driver, "/admin/clients")
+        server.artifacts.page(driver, "en-phone-admin-clients")
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, f"en-phone-admin-clients is {width}px wide on a 390px screen"
+        assert not driver.execute_script(OVERFLOWING), "en-phone-admin-clients: text sticks out of its box"
     finally:
         driver.quit()

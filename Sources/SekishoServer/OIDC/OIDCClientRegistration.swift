@@ -35,30 +35,39 @@ public struct OIDCClientRegistration: Sendable {
         }
     }
 
-    /// A refusal of what was typed, worded for the operator.
-    public struct Refusal: Error, CustomStringConvertible {
-        public let description: String
+    /// Who registers or removes a client, for the audit log: the console, or an administrator's
+    /// session on the admin page.
+    public struct Actor: Sendable {
+        var username: String
+        var userID: Int64?
+        var clientAddress: String
+
+        public static func console(_ name: String = "console") -> Actor { Actor(username: name, userID: nil, clientAddress: "console") }
+
+        static func administrator(_ actor: AdminService.Actor) -> Actor {
+            Actor(username: actor.user.username, userID: actor.user.id, clientAddress: actor.clientAddress)
+        }
+
+        func event(_ kind: AuditKind, detail: String) -> NewAuditEvent {
+            NewAuditEvent(kind: kind.rawValue, actorUserID: userID, username: username, clientAddress: clientAddress, detail: detail)
+        }
     }
 
     /// Registers the client; returns it and its secret (nil for a public client), shown once.
-    public func add(_ request: Request, actor: String) async throws -> (client: OIDCClient, secret: String?) {
+    public func add(_ request: Request, actor: Actor) async throws -> (client: OIDCClient, secret: String?) {
         let now = clock.now()
         var client = try makeClient(request, at: now)
         let (ids, unknown) = try await userIDs(request.allowedUsernames)
-        if let name = unknown.first { throw Refusal(description: "no user \(name)") }
+        if let name = unknown.first { throw Refusal(.unknownUser, name, "no user \(name)") }
         client.allowedUserIDs = ids
         let secret = request.isPublic ? nil : Self.makeSecret()
         var stored = client
         stored.secretHash = secret?.hash
-        let event = NewAuditEvent(
-            kind: AuditKind.oidcClientAdded.rawValue,
-            username: actor,
-            detail: "\(client.clientID): \(client.redirectURIs.joined(separator: " "))"
-        )
+        let event = actor.event(.oidcClientAdded, detail: "\(client.clientID): \(client.redirectURIs.joined(separator: " "))")
         do {
             try await store.addOIDCClient(stored, effects: SideEffects(audit: [event]))
         } catch let error as StoreError where error.isDuplicate {
-            throw Refusal(description: "a client \(client.clientID) exists already")
+            throw Refusal(.duplicate, client.clientID, "a client \(client.clientID) exists already")
         }
         return (stored, secret?.value)
     }
@@ -82,7 +91,7 @@ public struct OIDCClientRegistration: Sendable {
             do {
                 client = try makeClient(entry.request, at: now)
             } catch let refusal as Refusal {
-                throw Refusal(description: "oidc.clients \(entry.request.clientID): \(refusal.description)")
+                throw refusal.prefixed("oidc.clients \(entry.request.clientID)")
             }
             let (ids, unknown) = try await userIDs(entry.request.allowedUsernames)
             client.allowedUserIDs = ids
@@ -94,21 +103,21 @@ public struct OIDCClientRegistration: Sendable {
         do {
             try await store.replaceConfiguredOIDCClients(clients, at: now)
         } catch let error as StoreError where error.isDuplicate {
-            throw Refusal(description: "oidc.clients: \(error)")
+            throw Refusal(.duplicate, "", "oidc.clients: \(error)")
         }
         return missing
     }
 
     public func list() async throws -> [OIDCClient] { try await store.oidcClients() }
 
-    public func remove(clientID: String, actor: String) async throws {
+    public func remove(clientID: String, actor: Actor) async throws {
         // The next start would put it back: the file is where it is defined.
         if let client = try await store.oidcClient(id: clientID), client.source == .config {
-            throw Refusal(description: "client \(clientID) is defined in the configuration file; remove it there")
+            throw Refusal(.definedInFile, clientID, "client \(clientID) is defined in the configuration file; remove it there")
         }
-        let event = NewAuditEvent(kind: AuditKind.oidcClientRemoved.rawValue, username: actor, detail: clientID)
+        let event = actor.event(.oidcClientRemoved, detail: clientID)
         guard try await store.removeOIDCClient(id: clientID, at: clock.now(), effects: SideEffects(audit: [event])) else {
-            throw Refusal(description: "no client \(clientID)")
+            throw Refusal(.notFound, clientID, "no client \(clientID)")
         }
     }
 
@@ -125,21 +134,21 @@ public struct OIDCClientRegistration: Sendable {
 
     func makeClient(_ request: Request, at now: Date) throws -> OIDCClient {
         guard (1...100).contains(request.clientID.utf8.count), request.clientID.utf8.allSatisfy(Self.isIDCharacter) else {
-            throw Refusal(description: "a client ID has 1 to 100 of A-Z a-z 0-9 . _ -")
+            throw Refusal(.badClientID, request.clientID, "a client ID has 1 to 100 of A-Z a-z 0-9 . _ -")
         }
-        guard !request.redirectURIs.isEmpty else { throw Refusal(description: "a client needs at least one redirect URI") }
+        guard !request.redirectURIs.isEmpty else { throw Refusal(.noRedirectURI, "", "a client needs at least one redirect URI") }
         for uri in request.redirectURIs + request.postLogoutRedirectURIs {
             try Self.checkRedirectURI(uri)
         }
         for scope in request.scopes where !OIDCService.supportedScopes.contains(scope) {
-            throw Refusal(description: "unknown scope \(scope) (known: \(OIDCService.supportedScopes.joined(separator: ", ")))")
+            throw Refusal(.unknownScope, scope, "unknown scope \(scope) (known: \(OIDCService.supportedScopes.joined(separator: ", ")))")
         }
         for (name, value, maximum) in [
             ("access token", request.accessTokenLifetime, OIDCService.maximumLifetime),
             ("ID token", request.idTokenLifetime, OIDCService.maximumLifetime),
             ("refresh token", request.refreshTokenLifetime, 365 * 86_400),
         ] where !(60...maximum).contains(value) {
-            throw Refusal(description: "the \(name) lifetime must be 60 to \(maximum) seconds")
+            throw Refusal(.badLifetime, "\(value)", "the \(name) lifetime must be 60 to \(maximum) seconds")
         }
         return OIDCClient(
             clientID: request.clientID,
@@ -168,7 +177,7 @@ public struct OIDCClientRegistration: Sendable {
         guard uri.utf8.count <= 2000, uri.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }),
             let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http",
             let host = components.host, !host.isEmpty, components.fragment == nil, components.user == nil
-        else { throw Refusal(description: "\(uri) is not an absolute http(s) URI without fragment") }
+        else { throw Refusal(.badURI, uri, "\(uri) is not an absolute http(s) URI without fragment") }
     }
 
     private static func isIDCharacter(_ byte: UInt8) -> Bool {
