@@ -12,6 +12,10 @@
                                      step now+1 (accepted: inside the +-1 window, after last_step);
                                      prints that step
   prepare.py accepted DB STEP        count bindings whose last_step is STEP (accepted codes)
+  prepare.py oidc-codes URL USER CLIENT SECRET REDIRECT N OUT
+                                     sign USER in (password only), exchange one code as a warm-up
+                                     (the first use makes the signing key), then ask /oidc/authorize
+                                     for N codes and write OUT: one token-request body per code
 """
 
 import base64
@@ -158,6 +162,38 @@ def accepted(db, step):
     print(conn.execute("SELECT COUNT(*) FROM totp_binding WHERE last_step = ?", (int(step),)).fetchone()[0])
 
 
+def oidc_codes(url, username, client_id, secret, redirect, count, out):
+    client = Client(url)
+    location, session = login(client, csrf_pair(client), username)
+    assert location == "/", f"{username}: after password {location} (a user without two-factor expected)"
+    query = urllib.parse.urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": redirect,
+        "scope": "openid profile email offline_access", "state": "bench", "nonce": "bench",
+    })
+    cookie = {"Cookie": f"sekisho_session={session}"}
+
+    def authorize(_):
+        status, response, _ = client.request("GET", "/oidc/authorize?" + query, headers=cookie)
+        target = response.getheader("Location") or ""
+        code = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query).get("code", [None])[0]
+        assert status in (302, 303) and code, f"/oidc/authorize answered {status} {target}"
+        return code
+
+    def body(code):
+        return urllib.parse.urlencode({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect})
+
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"}
+    status, _, answer = client.request("POST", "/oidc/token", body=body(authorize(0)), headers=headers)
+    assert status == 200 and b"id_token" in answer, f"warm-up exchange: {status} {answer[:200]}"
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(authorize, range(count)))
+    with open(out, "w") as f:
+        f.writelines(body(code) + "\n" for code in found)
+    print(f"{count} codes for {client_id} in {time.monotonic() - t0:.1f} s", file=sys.stderr)
+
+
 def startup(url):
     t0 = int(os.environ["BENCH_T0_NS"])
     client = Client(url)
@@ -182,6 +218,8 @@ if __name__ == "__main__":
         codes(args[0])
     elif command == "accepted":
         accepted(args[0], args[1])
+    elif command == "oidc-codes":
+        oidc_codes(args[0], args[1], args[2], args[3], args[4], int(args[5]), args[6])
     elif command == "startup":
         startup(args[0])
     else:
