@@ -52,18 +52,21 @@ public struct TOTP: Sendable {
         hotp.code(counter: UInt64(bitPattern: step))
     }
 
-    /// Finds the step whose code equals `code`, within `window` steps either side of `date`.
+    /// Finds the step whose code equals `code`, within `window` steps either side of `date`'s
+    /// step moved by `drift`.
     ///
     /// - Parameters:
     ///   - code: The code the user typed; must be exactly `digits` ASCII digits.
     ///   - date: The time of the check.
     ///   - window: How many steps of clock drift to allow either way, 0...1000; 0 checks only the current step.
+    ///   - drift: Where the window is centred, in steps from `date`'s: the authenticator's learned
+    ///     clock drift (RFC 6238 §6). It moves the window without widening it.
     ///   - lastStep: The step of the last accepted code for this binding. Only later steps match,
     ///     so an accepted code can never be accepted again (RFC 6238 section 5.2).
     /// - Returns: The matching step, the oldest one if several match, or `nil`.
     ///   Preferring the oldest step means a replayed code cannot move the replay guard forward
     ///   past a step that has not been used yet.
-    public func match(_ code: String, at date: Date, window: Int, after lastStep: Int64? = nil) -> Int64? {
+    public func match(_ code: String, at date: Date, window: Int, drift: Int = 0, after lastStep: Int64? = nil) -> Int64? {
         // A larger window would make every guess likely to match; that is a configuration error.
         precondition((0...1000).contains(window), "TOTP window must be 0...1000, got \(window)")
         let submitted = Array(code.utf8)
@@ -71,7 +74,9 @@ public struct TOTP: Sendable {
             submitted.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
         else { return nil }
 
-        let current = step(at: date)
+        precondition((-1000...1000).contains(drift), "TOTP drift must be -1000...1000, got \(drift)")
+        let (current, overflow) = step(at: date).addingReportingOverflow(Int64(drift))
+        guard !overflow else { return nil }
         let window = Int64(window)
         var lower = current.subtractingReportingOverflow(window).overflow ? Int64.min : current - window
         let upper = current.addingReportingOverflow(window).overflow ? Int64.max : current + window

@@ -71,13 +71,15 @@ public protocol SecondFactorStore: Sendable {
         effects: SideEffects
     ) async throws -> Bool
     /// The replay guard and the sign-in it grants, in one transaction: when `gate` (if any) lets
-    /// the guess through and `step` is greater than the stored one, it becomes `last_step`, the
+    /// the guess through and `step` is greater than the stored one, it becomes `last_step` (and
+    /// `drift` the binding's learned drift), the
     /// account's series of failures ends, `startingSession` (if any) begins and `effects` are
     /// written; otherwise nothing changes. ``CodeSpend/spent`` for exactly one of any number of
     /// concurrent callers with the same step. No code is spent without its sign-in.
     func spendCode(
         userID: Int64,
         step: Int64,
+        drift: Int,
         at now: Date,
         gate: AttemptGate?,
         startingSession: SessionStart?,
@@ -94,8 +96,8 @@ public protocol SecondFactorStore: Sendable {
 }
 
 extension SecondFactorStore {
-    /// ``spendCode(userID:step:at:gate:startingSession:effects:)`` without a lockout gate; true
-    /// when the step was spent.
+    /// ``spendCode(userID:step:drift:at:gate:startingSession:effects:)`` without a lockout gate or
+    /// drift; true when the step was spent.
     public func advanceLastStep(
         userID: Int64,
         to step: Int64,
@@ -103,7 +105,7 @@ extension SecondFactorStore {
         startingSession: SessionStart?,
         effects: SideEffects
     ) async throws -> Bool {
-        try await spendCode(userID: userID, step: step, at: now, gate: nil, startingSession: startingSession, effects: effects) == .spent
+        try await spendCode(userID: userID, step: step, drift: 0, at: now, gate: nil, startingSession: startingSession, effects: effects) == .spent
     }
 
     public func advanceLastStep(userID: Int64, to step: Int64, at now: Date, effects: SideEffects) async throws -> Bool {

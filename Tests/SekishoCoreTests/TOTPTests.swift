@@ -65,6 +65,20 @@ import Testing
         }
     }
 
+    @Test func driftMovesTheWindowWithoutWideningIt() {
+        var rng = SplitMix64(seed: 3)
+        let totp = TOTP(secret: TOTPSecret.generate(using: &rng))
+        let now = Self.date(1_700_000_015)
+        let current = totp.step(at: now)
+        let inWindow = Set((-2...0).map { totp.code(step: current + Int64($0)) })
+        for offset: Int64 in -2...0 {
+            #expect(totp.match(totp.code(step: current + offset), at: now, window: 1, drift: -1) == current + offset)
+        }
+        for offset: Int64 in [-3, 1] where !inWindow.contains(totp.code(step: current + offset)) {
+            #expect(totp.match(totp.code(step: current + offset), at: now, window: 1, drift: -1) == nil, "offset \(offset)")
+        }
+    }
+
     @Test func windowZeroChecksOnlyTheCurrentStep() {
         var rng = SplitMix64(seed: 7)
         let totp = TOTP(secret: TOTPSecret.generate(using: &rng))

@@ -25,7 +25,15 @@ import Testing
             for _ in 1...3 { try await charge(store, account: "alice", address: "10.0.0.9", accountPolicy: Self.accountPolicy) }
             let audit = SideEffects(audit: [NewAuditEvent(kind: "sign_in", subjectUserID: alice.id)])
 
-            let waiting = try await store.spendCode(userID: alice.id, step: 101, at: epoch, gate: Self.gate(), startingSession: nil, effects: audit)
+            let waiting = try await store.spendCode(
+                userID: alice.id,
+                step: 101,
+                drift: 0,
+                at: epoch,
+                gate: Self.gate(),
+                startingSession: nil,
+                effects: audit
+            )
             #expect(waiting == .mustWait)
             #expect(try await store.binding(userID: alice.id)?.lastStep == 100)
             #expect(try await store.auditEvents(userID: alice.id, kind: "sign_in", limit: 10, offset: 0).isEmpty)
@@ -38,6 +46,7 @@ import Testing
             let fromWaitingAddress = try await store.spendCode(
                 userID: bob.id,
                 step: 101,
+                drift: 0,
                 at: epoch,
                 gate: Self.gate("bob", address: "10.0.0.2"),
                 startingSession: nil,
@@ -49,7 +58,8 @@ import Testing
             // Once the wait is over, the same code goes through.
             let later = epoch.addingTimeInterval(31)
             #expect(
-                try await store.spendCode(userID: alice.id, step: 101, at: later, gate: Self.gate(), startingSession: nil, effects: audit) == .spent
+                try await store.spendCode(userID: alice.id, step: 101, drift: 0, at: later, gate: Self.gate(), startingSession: nil, effects: audit)
+                    == .spent
             )
         }
     }
@@ -63,13 +73,14 @@ import Testing
             for _ in 1...2 { try await charge(store, accountPolicy: Self.accountPolicy, addressPolicy: Self.addressPolicy) }
 
             #expect(
-                try await store.spendCode(userID: alice.id, step: 101, at: epoch, gate: Self.gate(), startingSession: nil, effects: .none) == .spent
+                try await store.spendCode(userID: alice.id, step: 101, drift: 0, at: epoch, gate: Self.gate(), startingSession: nil, effects: .none)
+                    == .spent
             )
             #expect(try await store.attempt(scope: .account, key: "alice") == nil)
             #expect(try await store.attempt(scope: .address, key: "10.0.0.1")?.failures == 2)
             // The same step again is a replay; the gate changes nothing for it.
             #expect(
-                try await store.spendCode(userID: alice.id, step: 101, at: epoch, gate: Self.gate(), startingSession: nil, effects: .none)
+                try await store.spendCode(userID: alice.id, step: 101, drift: 0, at: epoch, gate: Self.gate(), startingSession: nil, effects: .none)
                     == .alreadyUsed
             )
             #expect(try await store.attempt(scope: .address, key: "10.0.0.1")?.failures == 2)
@@ -98,6 +109,7 @@ import Testing
                         try await target.spendCode(
                             userID: user.id,
                             step: 101,
+                            drift: 0,
                             at: epoch,
                             gate: Self.gate(user.username),
                             startingSession: nil,

@@ -98,7 +98,9 @@ struct EnrollmentService: Sendable {
             period: pending.period,
             // The code just used is spent: it must not open a second session.
             lastStep: step,
-            confirmedAt: now
+            confirmedAt: now,
+            // The first code already tells how far this phone's clock is off.
+            driftSteps: SecondFactorService.boundedDrift(Int(step - totp.step(at: now)), window: settings.window)
         )
         let effects = SideEffects(
             audit: [

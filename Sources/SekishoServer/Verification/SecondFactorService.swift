@@ -98,8 +98,9 @@ struct SecondFactorService: Sendable {
         let secret = try secretBox.open([UInt8](binding.sealedSecret), context: EnrollmentService.bindingContext(user.id))
         let totp = TOTP(secret: secret, algorithm: OTPAlgorithm(rawValue: binding.algorithm) ?? .sha1, digits: binding.digits, period: binding.period)
         let now = clock.now()
+        let drift = Self.boundedDrift(binding.driftSteps, window: window)
         let replayed: Bool
-        if let step = totp.match(code, at: now, window: window, after: binding.lastStep) {
+        if let step = totp.match(code, at: now, window: window, drift: drift, after: binding.lastStep) {
             let effects = SideEffects(
                 audit: [
                     NewAuditEvent(
@@ -116,6 +117,7 @@ struct SecondFactorService: Sendable {
             switch try await store.spendCode(
                 userID: user.id,
                 step: step,
+                drift: Self.boundedDrift(Int(step - totp.step(at: now)), window: window),
                 at: now,
                 gate: limiter.gate(account: user.username, address: clientAddress),
                 startingSession: start,
@@ -127,7 +129,7 @@ struct SecondFactorService: Sendable {
             case .alreadyUsed: replayed = true
             }
         } else {
-            replayed = totp.match(code, at: now, window: window) != nil
+            replayed = totp.match(code, at: now, window: window, drift: drift) != nil
         }
         if replayed {
             // A valid code whose step was already used: someone replays a code (S7).
@@ -143,16 +145,24 @@ struct SecondFactorService: Sendable {
             )
             return .notSpent(phoneClockOffset: nil)
         }
-        return .notSpent(phoneClockOffset: Self.phoneClockOffset(of: code, totp: totp, at: now, window: window))
+        return .notSpent(phoneClockOffset: Self.phoneClockOffset(of: code, totp: totp, at: now, window: window, drift: drift))
+    }
+
+    /// The window's centre: the drift the binding learned (RFC 6238 §6), but never so far that the
+    /// server's own step leaves the window. A phone that is steadily a step slow keeps signing in
+    /// when a code arrives late, and a phone whose clock was set right again is accepted at once
+    /// instead of being locked out by what its wrong clock taught. The window stays as wide.
+    static func boundedDrift(_ steps: Int, window: Int) -> Int {
+        min(max(steps, -window), window)
     }
 
     /// Seconds between now and the step whose code `code` is, when that step lies outside the
-    /// accepted window but within ``clockHintReach``; nil otherwise. Only a hint for the page: the
-    /// code was charged as a failure already.
-    static func phoneClockOffset(of code: String, totp: TOTP, at now: Date, window: Int) -> Int? {
+    /// accepted window (centred on `drift`) but within ``clockHintReach``; nil otherwise. Only a
+    /// hint for the page: the code was charged as a failure already.
+    static func phoneClockOffset(of code: String, totp: TOTP, at now: Date, window: Int, drift: Int) -> Int? {
         guard let step = totp.match(code, at: now, window: clockHintReach) else { return nil }
         let steps = step - totp.step(at: now)
-        guard abs(steps) > Int64(window) else { return nil }
+        guard abs(steps - Int64(drift)) > Int64(window) else { return nil }
         return Int(steps) * totp.period
     }
 

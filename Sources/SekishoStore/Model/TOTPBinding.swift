@@ -10,8 +10,20 @@ public struct TOTPBinding: Sendable, Equatable, Codable {
     /// Step of the last accepted code; a code is accepted only for a greater step (replay guard).
     public var lastStep: Int64
     public var confirmedAt: Date
+    /// Steps the authenticator's clock was off at the last accepted code: the window of the next
+    /// check is centred there (RFC 6238 §6). 0 for a new binding.
+    public var driftSteps: Int
 
-    public init(userID: Int64, sealedSecret: Data, algorithm: String, digits: Int, period: Int, lastStep: Int64, confirmedAt: Date) {
+    public init(
+        userID: Int64,
+        sealedSecret: Data,
+        algorithm: String,
+        digits: Int,
+        period: Int,
+        lastStep: Int64,
+        confirmedAt: Date,
+        driftSteps: Int = 0
+    ) {
         self.userID = userID
         self.sealedSecret = sealedSecret
         self.algorithm = algorithm
@@ -19,6 +31,7 @@ public struct TOTPBinding: Sendable, Equatable, Codable {
         self.period = period
         self.lastStep = lastStep
         self.confirmedAt = confirmedAt
+        self.driftSteps = driftSteps
     }
 }
 

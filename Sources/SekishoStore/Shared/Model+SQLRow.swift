@@ -54,7 +54,8 @@ extension TOTPBinding {
             digits: try row.int("digits"),
             period: try row.int("period"),
             lastStep: try row.int64("last_step"),
-            confirmedAt: try row.date("confirmed_at")
+            confirmedAt: try row.date("confirmed_at"),
+            driftSteps: try row.int("drift_steps")
         )
     }
 }

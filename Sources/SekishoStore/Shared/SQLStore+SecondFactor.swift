@@ -48,12 +48,13 @@ extension SQLStore: SecondFactorStore {
             // Replacing the row makes the old authenticator unusable at this moment (S13).
             try db.execute(
                 """
-                INSERT INTO totp_binding (user_id, sealed_secret, algorithm, digits, period, last_step, confirmed_at)
+                INSERT INTO totp_binding (user_id, sealed_secret, algorithm, digits, period, last_step, confirmed_at, drift_steps)
                 VALUES (\(binding.userID), \(binding.sealedSecret), \(binding.algorithm), \(binding.digits), \(binding.period),
-                        \(binding.lastStep), \(binding.confirmedAt))
+                        \(binding.lastStep), \(binding.confirmedAt), \(binding.driftSteps))
                 ON CONFLICT (user_id) DO UPDATE SET
                     sealed_secret = excluded.sealed_secret, algorithm = excluded.algorithm, digits = excluded.digits,
-                    period = excluded.period, last_step = excluded.last_step, confirmed_at = excluded.confirmed_at
+                    period = excluded.period, last_step = excluded.last_step, confirmed_at = excluded.confirmed_at,
+                    drift_steps = excluded.drift_steps
                 """
             )
             try Self.replaceRecoveryCodes(userID: binding.userID, hashes: recoveryCodeHashes, in: db, at: binding.confirmedAt)
@@ -66,6 +67,7 @@ extension SQLStore: SecondFactorStore {
     public func spendCode(
         userID: Int64,
         step: Int64,
+        drift: Int,
         at now: Date,
         gate: AttemptGate?,
         startingSession: SessionStart?,
@@ -83,7 +85,9 @@ extension SQLStore: SecondFactorStore {
         // so exactly one of them, in any process, changes it.
         let change = GuardedChange(
             gates: gate.map { Self.gateStatements($0, at: now, dialect: Engine.dialect) } ?? [],
-            guarding: { when in "UPDATE totp_binding SET last_step = \(step) WHERE user_id = \(userID) AND last_step < \(step) AND \(when)" },
+            guarding: { when in
+                "UPDATE totp_binding SET last_step = \(step), drift_steps = \(drift) WHERE user_id = \(userID) AND last_step < \(step) AND \(when)"
+            },
             followers: followers
         )
         let outcome: GuardedChange.Outcome

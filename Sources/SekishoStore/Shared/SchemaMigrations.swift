@@ -37,7 +37,12 @@ enum SchemaMigrations {
                 ["ALTER TABLE mail_outbox ADD COLUMN sealed_body \(SchemaTypes(dialect: dialect).bytes)"]
             },
             // Migrations of the rest of the store go above this line; the OpenID provider's follow.
-        ] + oidc
+        ] + oidc + [
+            // How many steps each authenticator's clock is off (RFC 6238 §6), learned from accepted codes.
+            Migration(name: "v6-binding-drift") { _ in
+                ["ALTER TABLE totp_binding ADD COLUMN drift_steps INTEGER NOT NULL DEFAULT 0"]
+            }
+        ]
 
     // MARK: - v1 and v2, as each engine ran them
 
