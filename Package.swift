@@ -97,6 +97,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WebAuthn",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SMTPClient",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -156,6 +164,14 @@ let package = Package(
         .testTarget(
             name: "SMTPClientTests",
             dependencies: ["SMTPClient", "SMTPTesting", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WebAuthnTests",
+            dependencies: [
+                "WebAuthn", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SNTPClientTests", dependencies: ["SNTPClient", "SNTPTesting", "TestSupport"], swiftSettings: swiftSettings),
