@@ -7,7 +7,7 @@ set -euo pipefail
 run_packages=(libsqlite3-dev libargon2-dev libqrencode-dev)
 test_packages=(oathtool zbar-tools librsvg2-bin python3-aiosmtpd chrony argon2 openssl
   chromium chromium-driver python3-selenium python3-pytest nginx postgresql prometheus fonts-noto-cjk
-  python3-authlib python3-requests apache2 libapache2-mod-auth-openidc)
+  python3-authlib python3-requests apache2 libapache2-mod-auth-openidc python3-fido2)
 
 case "${1:-run}" in
   run) wanted=("${run_packages[@]}") ;;
