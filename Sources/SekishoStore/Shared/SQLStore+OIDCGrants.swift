@@ -37,7 +37,7 @@ extension SQLStore {
                 WHERE code_hash = \(presented.codeHash) AND client_id = \(presented.clientID) AND used_at IS NULL
                   AND expires_at > \(now) AND redirect_uri = \(presented.redirectURI)
                   AND code_challenge IS NOT DISTINCT FROM \(presented.codeChallenge)
-                  AND grant_id IN (SELECT id FROM oidc_grant WHERE revoked_at IS NULL)
+                  AND EXISTS (SELECT 1 FROM oidc_grant g WHERE g.id = oidc_authorization_code.grant_id AND g.revoked_at IS NULL)
                 RETURNING grant_id, nonce
                 """
             )
@@ -67,11 +67,15 @@ extension SQLStore {
     ) async throws -> GrantExchange {
         try await write { db in
             // As with codes: one conditional statement spends the token for exactly one request.
+            // The grant is looked up by its key (a correlated EXISTS): `grant_id IN (SELECT …)`
+            // made SQLite scan every grant of the client for each refresh.
             let spent = try db.row(
                 """
                 UPDATE oidc_refresh_token SET used_at = \(now)
                 WHERE token_hash = \(hash) AND used_at IS NULL AND expires_at > \(now)
-                  AND grant_id IN (SELECT id FROM oidc_grant WHERE client_id = \(clientID) AND revoked_at IS NULL)
+                  AND EXISTS (
+                      SELECT 1 FROM oidc_grant g WHERE g.id = oidc_refresh_token.grant_id AND g.client_id = \(clientID) AND g.revoked_at IS NULL
+                  )
                 RETURNING grant_id
                 """
             )
