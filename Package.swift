@@ -49,6 +49,7 @@ let package = Package(
             dependencies: [
                 "SekishoCore",
                 "SekishoStore",
+                "WebAuthn",
                 "SMTPClient",
                 "SNTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -123,12 +123,16 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     SecondFactorRoutes(
         enrollment: services.enrollment,
         secondFactor: services.secondFactor,
+        passkeys: services.passkeys,
         csrf: services.csrf,
         returnPath: services.returnPath,
         renderer: renderer
     ).register(on: secondFactor)
     ResetRoutes(reset: services.reset, sessions: services.sessions, renderer: renderer).register(secondFactor: secondFactor, pages: pages)
-    DashboardRoutes(account: services.account, renderer: renderer).register(on: pages.group(context: SignedInContext.self))
+    let signedIn = pages.group(context: SignedInContext.self)
+    DashboardRoutes(account: services.account, passkeys: services.passkeys, renderer: renderer).register(on: signedIn)
+    PasskeyRoutes(passkeys: services.passkeys, returnPath: services.returnPath, renderer: renderer)
+        .register(account: signedIn, secondFactor: secondFactor)
     AdminAPIRoutes(
         admin: services.admin,
         reports: services.reports,

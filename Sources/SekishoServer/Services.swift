@@ -27,6 +27,7 @@ struct Services: Sendable {
     let forwardAuth: ForwardAuthService
     let oidc: OIDCService
     let oidcClients: OIDCClientRegistration
+    let passkeys: PasskeyService
 
     static func build(_ dependencies: Dependencies, logger: Logger) async throws -> Services {
         let configuration = dependencies.configuration
@@ -49,6 +50,15 @@ struct Services: Sendable {
         // Verified for unknown users so that they cost the same Argon2id work as known ones.
         let dummyHash = try await dependencies.hasher.hash(OpaqueToken.generate().value)
         let keys = OIDCKeyRing(store: store, box: box, clock: clock)
+        let account = AccountService(
+            store: store,
+            hasher: dependencies.hasher,
+            secretBox: box,
+            clock: clock,
+            policy: dependencies.passwordPolicy,
+            limiter: limiter,
+            notices: notices
+        )
         return Services(
             dependencies: dependencies,
             renderer: renderer,
@@ -74,15 +84,7 @@ struct Services: Sendable {
                 notices: notices,
                 sessions: sessions
             ),
-            account: AccountService(
-                store: store,
-                hasher: dependencies.hasher,
-                secretBox: box,
-                clock: clock,
-                policy: dependencies.passwordPolicy,
-                limiter: limiter,
-                notices: notices
-            ),
+            account: account,
             reset: ResetLinkService(
                 store: store,
                 clock: clock,
@@ -129,7 +131,15 @@ struct Services: Sendable {
                 metrics: dependencies.metrics,
                 logger: logger
             ),
-            oidcClients: OIDCClientRegistration(store: store, clock: clock)
+            oidcClients: OIDCClientRegistration(store: store, clock: clock),
+            passkeys: PasskeyService(
+                store: store,
+                clock: clock,
+                relyingParty: PasskeyService.relyingParty(baseURL: configuration.baseURL),
+                sessions: sessions,
+                account: account,
+                logger: logger
+            )
         )
     }
 

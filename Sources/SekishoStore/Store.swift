@@ -7,7 +7,7 @@ import SekishoCore
 /// Rules that must hold across processes (replay guard, single-use codes and tokens) are single
 /// conditional statements in the implementations, never read-then-write in Swift.
 public protocol Store: UserStore, SecondFactorStore, SessionStore, AttemptStore, OutboxStore, AuditStore, SettingStore, ResetTokenStore,
-    AdminTokenStore, OIDCStore
+    AdminTokenStore, OIDCStore, PasskeyStore
 {
     /// Creates or upgrades the schema; safe to run on an already migrated database.
     func migrate() async throws

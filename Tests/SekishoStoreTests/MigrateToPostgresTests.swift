@@ -47,11 +47,23 @@ import Testing
                 )
                 let sub = try await source.oidcSubject(userID: alice.id, candidate: "sub-a", at: epoch)
                 try await source.saveOIDCConsent(userID: alice.id, clientID: "app", scope: "openid", at: epoch)
+                _ = try await source.addPasskey(
+                    Passkey(
+                        userID: alice.id,
+                        credentialID: Data([7, 7]),
+                        publicKey: Data([1]),
+                        algorithm: -7,
+                        signCount: 3,
+                        name: "Key",
+                        createdAt: epoch
+                    ),
+                    effects: .none
+                )
 
                 let target = try await postgres.openPostgres()
                 let tables = try await target.copy(from: source)
 
-                #expect(tables.count == 20)
+                #expect(tables.count == 22)
                 #expect(tables.allSatisfy { $0.sourceRows == $0.targetRows })
                 #expect(tables.first { $0.name == "user" }?.targetRows == 2)
                 #expect(tables.first { $0.name == "recovery_code" }?.targetRows == 2)
@@ -67,6 +79,7 @@ import Testing
                         == source.auditEvents(userID: nil, kind: nil, limit: 10, offset: 0)
                 )
                 #expect(try await target.setting("mail.smtp.host") == "smtp.example.com")
+                #expect(try await target.passkeys(userID: alice.id) == source.passkeys(userID: alice.id))
                 #expect(try await target.apiTokenUser(hash: "api-1", at: epoch)?.id == carol.id)
                 #expect(try await target.oidcSigningKeys(retiredAfter: epoch) == source.oidcSigningKeys(retiredAfter: epoch))
                 #expect(try await target.oidcClient(id: "app") == source.oidcClient(id: "app"))

@@ -9,7 +9,8 @@ import Testing
             let store = try await database.openSQLite()
             #expect(
                 try await store.appliedMigrations() == [
-                    "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider",
+                    "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider", "v6-binding-drift",
+                    "v7-passkeys",
                 ]
             )
             _ = try await makeUser(store)
@@ -18,7 +19,8 @@ import Testing
             let reopened = try await database.openSQLite()
             #expect(
                 try await reopened.appliedMigrations() == [
-                    "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider",
+                    "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider", "v6-binding-drift",
+                    "v7-passkeys",
                 ]
             )
             #expect(try await reopened.userCount() == 1)

@@ -80,6 +80,12 @@ struct AccountService: Sendable {
         return codes
     }
 
+    /// The current password before a sensitive change made elsewhere (adding a passkey): checked
+    /// as a guess; the charge of a right one is for the caller's change to take back.
+    func confirmPassword(session: ActiveSession, password: String, clientAddress: String) async throws -> AttemptCharge {
+        try await checkPassword(password, of: session.user, clientAddress: clientAddress)
+    }
+
     /// The current password, as a guess like any other (see ``AttemptLimiter``); the charge of a
     /// right one is for the caller's change to take back.
     private func checkPassword(_ password: String, of user: User, clientAddress: String) async throws -> AttemptCharge {

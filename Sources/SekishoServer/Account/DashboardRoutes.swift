@@ -6,6 +6,7 @@ import SekishoStore
 /// codes, password change.
 struct DashboardRoutes {
     let account: AccountService
+    let passkeys: PasskeyService
     let renderer: PageRenderer
 
     func register(on group: RouterGroup<SignedInContext>) {
@@ -15,7 +16,7 @@ struct DashboardRoutes {
     }
 
     func show(_ request: Request, context: SignedInContext) async throws -> Response {
-        try await dashboard(context: context, message: nil)
+        try await dashboard(context: context, message: PasskeyRoutes.message(request))
     }
 
     func changePassword(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -51,6 +52,7 @@ struct DashboardRoutes {
     private func dashboard(context: SignedInContext, message: (Page.MessageKind, String)?) async throws -> Response {
         let user = context.session.user
         let status = try await account.secondFactorStatus(of: user)
+        let keys = try await passkeys.passkeys(of: user)
         var page = Page(
             "dashboard",
             title: "dashboard.title",
@@ -67,6 +69,13 @@ struct DashboardRoutes {
                 "recoveryCodesLow": status.recoveryCodesLow,
                 "lastSignIn": user.lastSignInAt.map(NoticeMails.timestamp) ?? "",
                 "minimumLength": account.policy.minimumLength,
+                "hasPasskeys": !keys.isEmpty,
+                "passkeys": keys.map { key in
+                    [
+                        "id": key.id, "name": key.name, "added": NoticeMails.timestamp(key.createdAt),
+                        "lastUsed": key.lastUsedAt.map(NoticeMails.timestamp) ?? "—",
+                    ] as [String: Any]
+                },
             ]
         )
         if let message { page = page.with(message.0, message.1) }

@@ -11,7 +11,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     init(formActionSources: String = "") {
         let formAction = (["'self'"] + (formActionSources.isEmpty ? [] : [formActionSources])).joined(separator: " ")
         contentSecurityPolicy =
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'"
     }
 
     static var referrerPolicy: HTTPField.Name { HTTPField.Name("Referrer-Policy")! }

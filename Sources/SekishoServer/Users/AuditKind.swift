@@ -32,4 +32,7 @@ enum AuditKind: String, CaseIterable {
     case oidcClientAdded = "oidc_client_added"
     case oidcClientRemoved = "oidc_client_removed"
     case oidcKeysRotated = "oidc_keys_rotated"
+    case passkeyAdded = "passkey_added"
+    case passkeyRemoved = "passkey_removed"
+    case passkeyCounterRegressed = "passkey_counter_regressed"
 }

@@ -7,6 +7,7 @@ import SekishoStore
 struct SecondFactorRoutes {
     let enrollment: EnrollmentService
     let secondFactor: SecondFactorService
+    let passkeys: PasskeyService
     let csrf: CSRFProtection
     let returnPath: ReturnPath
     let renderer: PageRenderer
@@ -51,7 +52,7 @@ struct SecondFactorRoutes {
         if try await !enrollment.isEnrolled(context.session.user) {
             return Redirect.response(to: "/login/enroll" + returnPath.query(rd))
         }
-        return verifyPage(context: context, rd: rd, message: nil)
+        return try await verifyPage(context: context, rd: rd, message: PasskeyRoutes.message(request))
     }
 
     func submitVerify(_ request: Request, context: SecondFactorContext) async throws -> Response {
@@ -63,14 +64,14 @@ struct SecondFactorRoutes {
             response.setCookie(cookie)
             return response
         case .refused(let phoneClockOffset):
-            var page = verifyPageValues(context: context, rd: rd, message: (.error, "code.wrong"))
+            var page = try await verifyPageValues(context: context, rd: rd, message: (.error, "code.wrong"))
             if let offset = phoneClockOffset {
                 page.values["clockHint"] = renderer.localizer.text(offset < 0 ? "code.clock_slow" : "code.clock_fast", context.web.language)
                     .replacingOccurrences(of: "{seconds}", with: String(abs(offset)))
             }
             return renderer.render(page, web: context.web, path: "/login/verify")
         case .locked:
-            return verifyPage(context: context, rd: rd, message: (.error, "code.locked"))
+            return try await verifyPage(context: context, rd: rd, message: (.error, "code.locked"))
         }
     }
 
@@ -93,12 +94,16 @@ struct SecondFactorRoutes {
         return renderer.render(page, web: context.web, path: "/login/enroll")
     }
 
-    private func verifyPage(context: SecondFactorContext, rd: String?, message: (Page.MessageKind, String)?) -> Response {
-        renderer.render(verifyPageValues(context: context, rd: rd, message: message), web: context.web, path: "/login/verify")
+    private func verifyPage(context: SecondFactorContext, rd: String?, message: (Page.MessageKind, String)?) async throws -> Response {
+        renderer.render(try await verifyPageValues(context: context, rd: rd, message: message), web: context.web, path: "/login/verify")
     }
 
-    private func verifyPageValues(context: SecondFactorContext, rd: String?, message: (Page.MessageKind, String)?) -> Page {
+    /// The code page; with a passkey registered, also the button that uses it (and a new challenge).
+    private func verifyPageValues(context: SecondFactorContext, rd: String?, message: (Page.MessageKind, String)?) async throws -> Page {
         var page = Page("verify", title: "verify.title", values: ["rd": rd ?? "", "account": context.session.user.username])
+        if let options = try await passkeys.assertionOptions(session: context.session) {
+            page.values["passkeyOptions"] = options
+        }
         if let message { page = page.with(message.0, message.1) }
         return page
     }

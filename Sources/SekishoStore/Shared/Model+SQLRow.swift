@@ -60,6 +60,23 @@ extension TOTPBinding {
     }
 }
 
+extension Passkey {
+    init(row: any SQLRow) throws {
+        self.init(
+            id: try row.int64("id"),
+            userID: try row.int64("user_id"),
+            credentialID: try row.data("credential_id"),
+            publicKey: try row.data("public_key"),
+            algorithm: try row.int("algorithm"),
+            signCount: try row.int64("sign_count"),
+            name: try row.string("name"),
+            createdAt: try row.date("created_at"),
+            lastUsedAt: try row.optionalDate("last_used_at"),
+            counterRegressions: try row.int("counter_regressions")
+        )
+    }
+}
+
 extension PendingEnrollment {
     init(row: any SQLRow) throws {
         self.init(

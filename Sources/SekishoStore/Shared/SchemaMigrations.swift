@@ -41,7 +41,38 @@ enum SchemaMigrations {
             // How many steps each authenticator's clock is off (RFC 6238 §6), learned from accepted codes.
             Migration(name: "v6-binding-drift") { _ in
                 ["ALTER TABLE totp_binding ADD COLUMN drift_steps INTEGER NOT NULL DEFAULT 0"]
-            }
+            },
+            // Passkeys and security keys (WebAuthn) and the challenges of their ceremonies.
+            Migration(name: "v7-passkeys") { dialect in
+                let type = SchemaTypes(dialect: dialect)
+                return [
+                    """
+                    CREATE TABLE passkey (
+                        id \(type.identity),
+                        user_id \(type.bigint) NOT NULL REFERENCES "user"(id) ON DELETE CASCADE,
+                        credential_id \(type.bytes) NOT NULL UNIQUE,
+                        public_key \(type.bytes) NOT NULL,
+                        algorithm INTEGER NOT NULL,
+                        sign_count \(type.bigint) NOT NULL,
+                        name TEXT NOT NULL,
+                        created_at \(type.time) NOT NULL,
+                        last_used_at \(type.time),
+                        counter_regressions INTEGER NOT NULL DEFAULT 0
+                    )
+                    """,
+                    "CREATE INDEX passkey_user ON passkey(user_id)",
+                    """
+                    CREATE TABLE webauthn_challenge (
+                        challenge_hash TEXT PRIMARY KEY,
+                        purpose TEXT NOT NULL CHECK (purpose IN ('registration', 'second_factor')),
+                        user_id \(type.bigint) NOT NULL REFERENCES "user"(id) ON DELETE CASCADE,
+                        session_id_hash TEXT NOT NULL,
+                        expires_at \(type.time) NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX webauthn_challenge_session ON webauthn_challenge(session_id_hash)",
+                ]
+            },
         ]
 
     // MARK: - v1 and v2, as each engine ran them
