@@ -12,6 +12,7 @@ import Testing
             #expect(
                 try await store.appliedMigrations() == [
                     "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider",
+                    "v7-account-security",
                 ]
             )
             _ = try await makeUser(store)
@@ -19,6 +20,7 @@ import Testing
             #expect(
                 try await reopened.appliedMigrations() == [
                     "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider",
+                    "v7-account-security",
                 ]
             )
             #expect(try await reopened.userCount() == 1)
@@ -36,7 +38,7 @@ import Testing
                 try await group.waitForAll()
             }
             let store = try await database.openPostgres()
-            #expect(try await store.rawValue(sql: "SELECT COUNT(*)::text FROM schema_migrations") == "5")
+            #expect(try await store.rawValue(sql: "SELECT COUNT(*)::text FROM schema_migrations") == "6")
         }
     }
 

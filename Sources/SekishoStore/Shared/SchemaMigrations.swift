@@ -37,7 +37,7 @@ enum SchemaMigrations {
                 ["ALTER TABLE mail_outbox ADD COLUMN sealed_body \(SchemaTypes(dialect: dialect).bytes)"]
             },
             // Migrations of the rest of the store go above this line; the OpenID provider's follow.
-        ] + oidc
+        ] + oidc + accountSecurity
 
     // MARK: - v1 and v2, as each engine ran them
 
