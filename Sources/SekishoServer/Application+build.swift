@@ -112,7 +112,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     ).add(middleware: OIDCReturnFormAction(oidc: services.oidc))
     // Each route group gets the services it uses, nothing more; none touches the store.
     let renderer = services.renderer
-    LoginRoutes(login: services.login, returnPath: services.returnPath, renderer: renderer).register(on: pages)
+    LoginRoutes(login: services.login, browsers: services.knownBrowsers, returnPath: services.returnPath, renderer: renderer).register(on: pages)
     SetupRoutes(setup: services.setup, mailSettings: services.mailSettings, renderer: renderer).register(on: pages)
     OIDCAuthorizationRoutes(oidc: services.oidc, login: services.login, returnPath: services.returnPath, renderer: renderer)
         .register(on: pages)
@@ -120,12 +120,15 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     SecondFactorRoutes(
         enrollment: services.enrollment,
         secondFactor: services.secondFactor,
+        browsers: services.knownBrowsers,
+        remembered: services.rememberedBrowsers,
         csrf: services.csrf,
         returnPath: services.returnPath,
         renderer: renderer
     ).register(on: secondFactor)
     ResetRoutes(reset: services.reset, sessions: services.sessions, renderer: renderer).register(secondFactor: secondFactor, pages: pages)
-    DashboardRoutes(account: services.account, renderer: renderer).register(on: pages.group(context: SignedInContext.self))
+    DashboardRoutes(account: services.account, sessionList: services.sessionList, remembered: services.rememberedBrowsers, renderer: renderer)
+        .register(on: pages.group(context: SignedInContext.self))
     AdminAPIRoutes(
         admin: services.admin,
         reports: services.reports,

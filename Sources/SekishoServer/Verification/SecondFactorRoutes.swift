@@ -7,6 +7,8 @@ import SekishoStore
 struct SecondFactorRoutes {
     let enrollment: EnrollmentService
     let secondFactor: SecondFactorService
+    let browsers: KnownBrowsers
+    let remembered: RememberedBrowsers
     let csrf: CSRFProtection
     let returnPath: ReturnPath
     let renderer: PageRenderer
@@ -36,6 +38,7 @@ struct SecondFactorRoutes {
             var response = recoveryCodesPage(codes, web: renewed.web, continueTo: rd ?? "/", path: "/login/enroll")
             response.setCookie(cookie)
             response.setCookie(renewed.cookie)
+            response.setCookie(try await browsers.signedIn(context.session.user, request: request, clientAddress: context.clientAddress))
             return response
         case .wrongCode:
             return try await enrollPage(context: context, rd: rd, error: "code.wrong")
@@ -61,6 +64,13 @@ struct SecondFactorRoutes {
         case .accepted(_, let cookie):
             var response = Redirect.response(to: rd ?? "/")
             response.setCookie(cookie)
+            let user = context.session.user
+            response.setCookie(try await browsers.signedIn(user, request: request, clientAddress: context.clientAddress))
+            if form["remember"] != nil,
+                let remember = try await remembered.remember(user, userAgent: request.headers[.userAgent] ?? "", clientAddress: context.clientAddress)
+            {
+                response.setCookie(remember)
+            }
             return response
         case .refused(let phoneClockOffset):
             var page = verifyPageValues(context: context, rd: rd, message: (.error, "code.wrong"))
@@ -99,6 +109,10 @@ struct SecondFactorRoutes {
 
     private func verifyPageValues(context: SecondFactorContext, rd: String?, message: (Page.MessageKind, String)?) -> Page {
         var page = Page("verify", title: "verify.title", values: ["rd": rd ?? "", "account": context.session.user.username])
+        if remembered.isOffered {
+            page.values["rememberOffered"] = true
+            page.values["rememberDays"] = remembered.days
+        }
         if let message { page = page.with(message.0, message.1) }
         return page
     }
