@@ -18,6 +18,9 @@ import Testing
     @discardableResult
     static func enrollAndRemember(_ browser: inout Browser, _ environment: TestEnvironment, user: String = "alice") async throws -> String {
         let key = try await environment.enrollThenReturnToCodePage(&browser, user: user)
+        guard browser.lastPage.contains(#"<input type="checkbox" name="remember" value="1" id="remember">"#) else {
+            throw BrowserError("the code page offers no 'remember this browser'")
+        }
         environment.clock.advance(by: 30)
         let answer = try await browser.post("/login/verify", [("code", try environment.code(for: key)), ("remember", "1")])
         guard answer.headers[.location] == "/" else { throw BrowserError("code refused: \(browser.errorMessage ?? "\(answer.status)")") }

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
+import NIOCore
 import SekishoCore
 import SekishoStore
 import Testing
@@ -147,6 +149,34 @@ import Testing
                 #expect(try await admin.get("/").status == .ok)
                 let kinds = try await environment.store.auditEvents(userID: alice.id, kind: "sessions_ended_by_admin", limit: 5, offset: 0)
                 #expect(kinds.count == 1)
+            }
+        }
+    }
+
+    @Test func theAdminAPIEndsEverySessionAndForgetsTheRememberedBrowsersOfAUser() async throws {
+        try await TestEnvironment.with(overrides: ForwardAuthTests.overrides()) { environment in
+            let alice = try await environment.createUser(twoFactor: false)
+            try await environment.createUser("root", twoFactor: false, role: .admin)
+            let token = try await Console(environment.dependencies, logger: Logger(label: "test")).createToken(name: "ci", for: "root")
+            let now = environment.clock.now()
+            let remembered = RememberedBrowser(
+                tokenHash: String(repeating: "a", count: 64),
+                userID: alice.id,
+                userAgent: Self.firefox,
+                clientAddress: "192.0.2.7",
+                createdAt: now,
+                expiresAt: now.addingTimeInterval(86_400)
+            )
+            try await environment.store.rememberBrowser(remembered, effects: .none)
+            try await environment.application().test(.live) { client in
+                var laptop = try await Self.signedIn(client, Self.firefox)
+                let auth: HTTPFields = [.authorization: "Bearer \(token)"]
+                for action in ["end-sessions", "forget-browsers"] {
+                    let answer = try await client.executeRequest(uri: "/api/v1/users/\(alice.id)/\(action)", method: .post, headers: auth, body: nil)
+                    #expect(answer.status == .noContent, "\(action)")
+                }
+                #expect(try await laptop.get("/").headers[.location] == "/login")
+                #expect(try await environment.store.rememberedBrowsers(userID: alice.id, at: now).isEmpty)
             }
         }
     }

@@ -34,6 +34,7 @@ struct KnownBrowsers: Sendable {
         )
     }
 
+    /// The same, with the identifier and the `User-Agent` given apart from a request.
     func signedIn(_ user: User, identifier: String?, userAgent: String, clientAddress: String) async throws -> Cookie {
         let value = identifier.flatMap { OpaqueToken.isWellFormed($0) ? $0 : nil } ?? OpaqueToken.generate().value
         let agent = UserAgentSummary(userAgent)
