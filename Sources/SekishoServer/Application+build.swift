@@ -115,7 +115,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     ).add(middleware: OIDCReturnFormAction(oidc: services.oidc))
     // Each route group gets the services it uses, nothing more; none touches the store.
     let renderer = services.renderer
-    LoginRoutes(login: services.login, returnPath: services.returnPath, renderer: renderer).register(on: pages)
+    LoginRoutes(login: services.login, browsers: services.knownBrowsers, returnPath: services.returnPath, renderer: renderer).register(on: pages)
     SetupRoutes(setup: services.setup, mailSettings: services.mailSettings, renderer: renderer).register(on: pages)
     OIDCAuthorizationRoutes(oidc: services.oidc, login: services.login, returnPath: services.returnPath, renderer: renderer)
         .register(on: pages)
@@ -124,13 +124,21 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
         enrollment: services.enrollment,
         secondFactor: services.secondFactor,
         passkeys: services.passkeys,
+        browsers: services.knownBrowsers,
+        remembered: services.rememberedBrowsers,
         csrf: services.csrf,
         returnPath: services.returnPath,
         renderer: renderer
     ).register(on: secondFactor)
     ResetRoutes(reset: services.reset, sessions: services.sessions, renderer: renderer).register(secondFactor: secondFactor, pages: pages)
     let signedIn = pages.group(context: SignedInContext.self)
-    DashboardRoutes(account: services.account, passkeys: services.passkeys, renderer: renderer).register(on: signedIn)
+    DashboardRoutes(
+        account: services.account,
+        passkeys: services.passkeys,
+        sessionList: services.sessionList,
+        remembered: services.rememberedBrowsers,
+        renderer: renderer
+    ).register(on: signedIn)
     PasskeyRoutes(passkeys: services.passkeys, returnPath: services.returnPath, renderer: renderer)
         .register(account: signedIn, secondFactor: secondFactor)
     AdminAPIRoutes(

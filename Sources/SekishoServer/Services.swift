@@ -12,6 +12,9 @@ struct Services: Sendable {
     let limiter: AttemptLimiter
     let notices: NoticeMails
     let login: LoginService
+    let knownBrowsers: KnownBrowsers
+    let rememberedBrowsers: RememberedBrowsers
+    let sessionList: SessionListService
     let enrollment: EnrollmentService
     let secondFactor: SecondFactorService
     let account: AccountService
@@ -35,8 +38,8 @@ struct Services: Sendable {
         let store = dependencies.store
         let clock = dependencies.clock
         let box = dependencies.secretBox
-        let limiter = AttemptLimiter(store: store, clock: clock, settings: configuration.lockout, metrics: dependencies.metrics)
         let notices = NoticeMails(localizer: renderer.localizer, clock: clock)
+        let limiter = AttemptLimiter(store: store, clock: clock, settings: configuration.lockout, metrics: dependencies.metrics, notices: notices)
         let sessions = SessionService(
             store: store,
             clock: clock,
@@ -47,6 +50,7 @@ struct Services: Sendable {
         )
         let mailSettings = MailSettingsService(store: store, secretBox: box, configuration: configuration.mail, clock: clock, logger: logger)
         let outbox = OutboxStatus(store: store)
+        let remembered = RememberedBrowsers(store: store, clock: clock, settings: configuration.session, secureCookies: configuration.server.isHTTPS)
         // Verified for unknown users so that they cost the same Argon2id work as known ones.
         let dummyHash = try await dependencies.hasher.hash(OpaqueToken.generate().value)
         let keys = OIDCKeyRing(store: store, box: box, clock: clock)
@@ -66,7 +70,24 @@ struct Services: Sendable {
             sessions: sessions,
             limiter: limiter,
             notices: notices,
-            login: LoginService(store: store, hasher: dependencies.hasher, limiter: limiter, sessions: sessions, clock: clock, dummyHash: dummyHash),
+            login: LoginService(
+                store: store,
+                hasher: dependencies.hasher,
+                limiter: limiter,
+                sessions: sessions,
+                remembered: remembered,
+                clock: clock,
+                dummyHash: dummyHash
+            ),
+            knownBrowsers: KnownBrowsers(
+                store: store,
+                clock: clock,
+                notices: notices,
+                sessionsLink: configuration.baseURL + "/#sessions",
+                secureCookies: configuration.server.isHTTPS
+            ),
+            rememberedBrowsers: remembered,
+            sessionList: SessionListService(store: store, sessions: sessions),
             enrollment: EnrollmentService(
                 store: store,
                 secretBox: box,

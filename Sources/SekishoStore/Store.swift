@@ -7,7 +7,7 @@ import SekishoCore
 /// Rules that must hold across processes (replay guard, single-use codes and tokens) are single
 /// conditional statements in the implementations, never read-then-write in Swift.
 public protocol Store: UserStore, SecondFactorStore, SessionStore, AttemptStore, OutboxStore, AuditStore, SettingStore, ResetTokenStore,
-    AdminTokenStore, OIDCStore, PasskeyStore
+    AdminTokenStore, OIDCStore, PasskeyStore, BrowserStore
 {
     /// Creates or upgrades the schema; safe to run on an already migrated database.
     func migrate() async throws
@@ -28,15 +28,19 @@ public protocol UserStore: Sendable {
     func user(id: Int64) async throws -> User?
     func user(username: String) async throws -> User?
     func userCount() async throws -> Int
+    /// A new password; the user's remembered browsers are forgotten in the same transaction.
     func updatePasswordHash(userID: Int64, hash: String, at now: Date, effects: SideEffects) async throws
+    /// The same password hashed again with stronger parameters: nothing else changes.
+    func upgradePasswordHash(userID: Int64, hash: String, at now: Date) async throws
+    /// Turning two-factor off forgets the user's remembered browsers in the same transaction.
     func setTwoFactorEnabled(userID: Int64, enabled: Bool, at now: Date, effects: SideEffects) async throws
     func recordSignIn(userID: Int64, at now: Date, effects: SideEffects) async throws
     /// Users whose user ID, name or mail address contains `search` (case-insensitive), by user ID.
     func listUsers(search: String?, limit: Int, offset: Int, at now: Date) async throws -> [UserSummary]
     func countUsers(search: String?) async throws -> Int
     func countAdmins() async throws -> Int
-    /// Changes name, mail, role and the two-factor switch. Refuses (returns false) to remove the
-    /// last administrator, checked in the same transaction.
+    /// Changes name, mail, role and the two-factor switch (off forgets the remembered browsers).
+    /// Refuses (returns false) to remove the last administrator, checked in the same transaction.
     func updateProfile(
         userID: Int64,
         displayName: String,
@@ -85,7 +89,8 @@ public protocol SecondFactorStore: Sendable {
         startingSession: SessionStart?,
         effects: SideEffects
     ) async throws -> CodeSpend
-    /// Removes the binding and its recovery codes (reset, S9) and ends the user's sessions.
+    /// Removes the binding and its recovery codes (reset, S9), ends the user's sessions and forgets
+    /// their remembered browsers.
     func removeBinding(userID: Int64, at now: Date, effects: SideEffects) async throws
     /// Replaces all recovery codes of the user (S12): old ones stop working at once, used or not.
     func replaceRecoveryCodes(userID: Int64, hashes: [String], at now: Date, effects: SideEffects) async throws
@@ -146,6 +151,14 @@ public protocol SessionStore: Sendable {
     func deleteSession(idHash: String, at now: Date, effects: SideEffects) async throws
     /// Ends every session of the user except `keeping` (after a password change or a reset).
     func deleteSessions(userID: Int64, keeping idHash: String?) async throws
+    /// The user's signed-in sessions (not the half-way ones), the most recently seen first;
+    /// expired ones too, until they are purged: the caller knows the idle limit.
+    func signedInSessions(userID: Int64) async throws -> [SessionRecord]
+    /// Ends the session of `userID` whose ``SessionRecord/handle`` is `handle`, writing `effects`
+    /// only when it ended one. A handle of another user's session ends nothing.
+    func endSession(userID: Int64, handle: String, at now: Date, effects: SideEffects) async throws -> Bool
+    /// Ends every session of the user except `keeping`, with `effects`; returns how many ended.
+    func endSessions(userID: Int64, keeping idHash: String?, at now: Date, effects: SideEffects) async throws -> Int
     func deleteExpiredSessions(before now: Date) async throws -> Int
 }
 
@@ -179,6 +192,9 @@ public protocol OutboxStore: Sendable {
 
 public protocol AuditStore: Sendable {
     func appendAudit(_ event: NewAuditEvent, at now: Date) async throws
+    /// Writes the audit events and mails of something that changed nothing else (a refused guess
+    /// and the lockout notice it brings), in one transaction.
+    func appendEffects(_ effects: SideEffects, at now: Date) async throws
     func auditEvents(userID: Int64?, kind: String?, limit: Int, offset: Int) async throws -> [AuditEvent]
     /// How many events of each of `kinds` fell into each `bucket`-long interval from `start` (included) to `end`
     /// (excluded), for the charts of `/admin/system`; intervals without events are left out. One `GROUP BY` over the

@@ -12,6 +12,8 @@ struct Browser {
     var csrf: String?
     var lastPage = ""
     var origin: String? = "http://localhost"
+    /// Sent as `User-Agent` with every request, when set.
+    var userAgent: String?
 
     init(_ client: any TestClientProtocol) { self.client = client }
 
@@ -45,6 +47,7 @@ struct Browser {
 
     mutating func send(_ uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
         var headers = headers
+        if let userAgent, headers[.userAgent] == nil { headers[.userAgent] = userAgent }
         if !cookies.isEmpty {
             headers[.cookie] = cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
         }

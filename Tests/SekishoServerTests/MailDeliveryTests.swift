@@ -12,44 +12,16 @@ import Testing
 
 /// The outbox and the reset flow against a real SMTP server (aiosmtpd).
 @Suite struct MailDeliveryTests {
-    private func smtpOverrides(smtpPort: Int) -> [String: String] {
-        [
-            "mail.transport": "smtp", "mail.smtp.host": "127.0.0.1", "mail.smtp.port": String(smtpPort), "mail.smtp.security": "none",
-            "mail.from": "sekisho@example.com",
-        ]
-    }
-
-    private func worker(_ environment: TestEnvironment, store: (any Store)? = nil) -> OutboxWorker {
-        let store = store ?? environment.store
-        let settings = MailSettingsService(
-            store: store,
-            secretBox: environment.dependencies.secretBox,
-            configuration: environment.dependencies.configuration.mail,
-            clock: environment.clock,
-            logger: Logger(label: "test")
-        )
-        return OutboxWorker(
-            store: store,
-            clock: environment.clock,
-            transport: { try await settings.transport() },
-            sender: { try await settings.sender() },
-            pollInterval: .milliseconds(10),
-            metrics: SekishoMetrics(),
-            logger: Logger(label: "test"),
-            seal: environment.dependencies.outboxSeal
-        )
-    }
-
     /// S8/S9 through real mail: the subject, the link from the received text, used once.
     @Test func resetMailArrivesWithTheExactSubjectAndItsLinkWorksOnce() async throws {
         try await SMTPTestServer.with { smtp in
-            try await TestEnvironment.with(overrides: smtpOverrides(smtpPort: smtp.port)) { environment in
+            try await TestEnvironment.with(overrides: TestEnvironment.smtpOverrides(smtpPort: smtp.port)) { environment in
                 let user = try await environment.createUser()
                 try await environment.application().test(.router) { client in
                     var browser = Browser(client)
                     try await environment.enrollThenReturnToCodePage(&browser)
                     try await browser.post("/login/reset", [])
-                    #expect(await worker(environment).runOnce() == 1)
+                    #expect(await environment.outboxWorker().runOnce() == 1)
 
                     let received = try smtp.messages()
                     #expect(received.count == 1)
@@ -68,7 +40,7 @@ import Testing
                     #expect(try await clicker.post(path, []).status == .notFound)
 
                     // The notice of the reset goes out too.
-                    let handled = await worker(environment).runOnce()
+                    let handled = await environment.outboxWorker().runOnce()
                     let outbox = try await environment.store.outboxMails(limit: 10)
                     #expect(handled == 1, "\(handled): \(outbox)")
                     #expect(try smtp.messages().last?.subject?.contains("Two-factor authentication was reset") == true)
@@ -81,7 +53,7 @@ import Testing
     /// after delivery (sent mails stay 30 days), yet the mail arrives with a link that works.
     @Test func resetLinkIsNeverStoredUsableInTheOutbox() async throws {
         try await SMTPTestServer.with { smtp in
-            try await TestEnvironment.with(overrides: smtpOverrides(smtpPort: smtp.port)) { environment in
+            try await TestEnvironment.with(overrides: TestEnvironment.smtpOverrides(smtpPort: smtp.port)) { environment in
                 let store = try #require(environment.store as? SQLiteStore)
                 // Every column that could hold text, as the database file has it.
                 let rawOutbox: @Sendable () async throws -> String = {
@@ -102,7 +74,7 @@ import Testing
                     #expect(Browser.firstMatch(#"/reset/([A-Za-z0-9_-]{20,})"#, in: queued) == nil, "\(queued)")
                     #expect(try await store.rawValue(sql: "SELECT count(*) FROM mail_outbox WHERE sealed_body IS NOT NULL") == "1")
 
-                    #expect(await worker(environment).runOnce() == 1)
+                    #expect(await environment.outboxWorker().runOnce() == 1)
                     let text = try #require(try smtp.messages().first?.text)
                     let token = try #require(Browser.firstMatch(#"http://localhost/reset/([A-Za-z0-9_-]{43})"#, in: text))
                     let sent = try await rawOutbox()
@@ -125,13 +97,13 @@ import Testing
         // aiosmtpd binds with SO_REUSEADDR, so it can start on it.
         let reservation = try FreePort.reserve()
         let port = reservation.port
-        try await TestEnvironment.with(overrides: smtpOverrides(smtpPort: port)) { environment in
+        try await TestEnvironment.with(overrides: TestEnvironment.smtpOverrides(smtpPort: port)) { environment in
             _ = try await environment.store.enqueueMail(
                 NewOutboxMail(recipient: "a@example.com", subject: "Queued", textBody: "Body"),
                 at: environment.clock.now()
             )
 
-            #expect(await worker(environment).runOnce() == 1)
+            #expect(await environment.outboxWorker().runOnce() == 1)
             let waiting = try #require(try await environment.store.outboxMails(limit: 1).first)
             #expect(waiting.sentAt == nil && waiting.failedAt == nil && waiting.lastError != nil)
 
@@ -140,9 +112,9 @@ import Testing
             try await SMTPTestServer.with(["--port", String(port)]) { smtp throws in
                 reservation.release()
                 environment.clock.advance(by: 61)
-                #expect(await worker(environment, store: reopened).runOnce() == 1)
+                #expect(await environment.outboxWorker(store: reopened).runOnce() == 1)
                 environment.clock.advance(by: 3600)
-                #expect(await worker(environment, store: reopened).runOnce() == 0)
+                #expect(await environment.outboxWorker(store: reopened).runOnce() == 0)
                 #expect(try smtp.messages().map(\.subject) == ["Queued"])
             }
         }
@@ -150,16 +122,16 @@ import Testing
 
     @Test func serverThatSays451FirstGetsTheMailOnce() async throws {
         try await SMTPTestServer.with(["--fail-first", "1", "--fail-code", "451"]) { smtp in
-            try await TestEnvironment.with(overrides: smtpOverrides(smtpPort: smtp.port)) { environment in
+            try await TestEnvironment.with(overrides: TestEnvironment.smtpOverrides(smtpPort: smtp.port)) { environment in
                 _ = try await environment.store.enqueueMail(
                     NewOutboxMail(recipient: "a@example.com", subject: "Retry me", textBody: "Body"),
                     at: environment.clock.now()
                 )
-                #expect(await worker(environment).runOnce() == 1)
+                #expect(await environment.outboxWorker().runOnce() == 1)
                 #expect(try smtp.messages().isEmpty)
                 #expect(try await environment.store.outboxMails(limit: 1).first?.lastError?.contains("451") == true)
                 environment.clock.advance(by: 60)
-                #expect(await worker(environment).runOnce() == 1)
+                #expect(await environment.outboxWorker().runOnce() == 1)
                 #expect(try smtp.messages().map(\.subject) == ["Retry me"])
             }
         }
@@ -167,23 +139,23 @@ import Testing
 
     @Test func serverThatSays550RecordsAPermanentFailure() async throws {
         try await SMTPTestServer.with(["--reject", "550"]) { smtp in
-            try await TestEnvironment.with(overrides: smtpOverrides(smtpPort: smtp.port)) { environment in
+            try await TestEnvironment.with(overrides: TestEnvironment.smtpOverrides(smtpPort: smtp.port)) { environment in
                 _ = try await environment.store.enqueueMail(
                     NewOutboxMail(recipient: "a@example.com", subject: "Nope", textBody: "Body"),
                     at: environment.clock.now()
                 )
-                #expect(await worker(environment).runOnce() == 1)
+                #expect(await environment.outboxWorker().runOnce() == 1)
                 let mail = try #require(try await environment.store.outboxMails(limit: 1).first)
                 #expect(mail.failedAt != nil && mail.lastError?.contains("550") == true)
                 environment.clock.advance(by: 3600)
-                #expect(await worker(environment).runOnce() == 0)
+                #expect(await environment.outboxWorker().runOnce() == 0)
             }
         }
     }
 
     @Test func headerWithALineBreakIsNeverSent() async throws {
         try await SMTPTestServer.with { smtp in
-            try await TestEnvironment.with(overrides: smtpOverrides(smtpPort: smtp.port)) { environment in
+            try await TestEnvironment.with(overrides: TestEnvironment.smtpOverrides(smtpPort: smtp.port)) { environment in
                 _ = try await environment.store.enqueueMail(
                     NewOutboxMail(recipient: "a@example.com", subject: "Hi\r\nBcc: victim@example.com", textBody: "Body"),
                     at: environment.clock.now()
@@ -192,7 +164,7 @@ import Testing
                     NewOutboxMail(recipient: "a@example.com\r\nRCPT TO:<victim@example.com>", subject: "Hi", textBody: "Body"),
                     at: environment.clock.now()
                 )
-                #expect(await worker(environment).runOnce() == 2)
+                #expect(await environment.outboxWorker().runOnce() == 2)
                 #expect(try smtp.messages().isEmpty)
                 #expect(try await environment.store.outboxMails(limit: 5).allSatisfy { $0.failedAt != nil })
             }
@@ -222,7 +194,7 @@ import Testing
                     NewOutboxMail(recipient: "a@example.com", subject: "Authenticated", textBody: "Body"),
                     at: environment.clock.now()
                 )
-                #expect(await worker(environment).runOnce() == 1)
+                #expect(await environment.outboxWorker().runOnce() == 1)
                 #expect(try smtp.messages().map(\.subject) == ["Authenticated"])
                 #expect(try smtp.authAttempts().map(\.success) == [true])
             }

@@ -59,11 +59,21 @@ import Testing
                     ),
                     effects: .none
                 )
+                _ = try await source.recordKnownBrowser(userID: alice.id, browserHash: "browser-a", at: epoch, effectsIfNew: .none)
+                let remembered = RememberedBrowser(
+                    tokenHash: "remembered-a",
+                    userID: alice.id,
+                    userAgent: "Firefox/128.0",
+                    clientAddress: "192.0.2.7",
+                    createdAt: epoch,
+                    expiresAt: epoch.addingTimeInterval(86_400)
+                )
+                try await source.rememberBrowser(remembered, effects: .none)
 
                 let target = try await postgres.openPostgres()
                 let tables = try await target.copy(from: source)
 
-                #expect(tables.count == 22)
+                #expect(tables.count == 24)
                 #expect(tables.allSatisfy { $0.sourceRows == $0.targetRows })
                 #expect(tables.first { $0.name == "user" }?.targetRows == 2)
                 #expect(tables.first { $0.name == "recovery_code" }?.targetRows == 2)
@@ -87,6 +97,8 @@ import Testing
                 #expect(try await target.oidcAccessToken(hash: "machine-1", at: epoch)?.clientID == "app")
                 #expect(try await target.oidcSubject(userID: alice.id, candidate: "other", at: epoch) == sub)
                 #expect(try await target.oidcConsent(userID: alice.id, clientID: "app") == "openid")
+                #expect(try await target.rememberedBrowsers(userID: alice.id, at: epoch) == [remembered])
+                #expect(try await target.recordKnownBrowser(userID: alice.id, browserHash: "browser-a", at: epoch, effectsIfNew: .none) == false)
                 guard
                     case .issued = try await target.rotateRefreshToken(
                         hash: try #require(oidcTokens.refreshTokenHash),

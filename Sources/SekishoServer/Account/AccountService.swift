@@ -99,7 +99,7 @@ struct AccountService: Sendable {
                 clientAddress: clientAddress,
                 detail: "current_password"
             )
-            for event in limiter.failed(charge, event) { try await store.appendAudit(event, at: clock.now()) }
+            try await limiter.failed(charge, event, user: user)
             throw Refusal.wrongPassword
         }
         return charge

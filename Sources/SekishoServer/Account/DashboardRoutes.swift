@@ -3,16 +3,44 @@ import SekishoCore
 import SekishoStore
 
 /// The dashboard `/` of a signed-in person: who they are, two-factor status, new recovery
-/// codes, password change.
+/// codes, password change, where they are signed in.
 struct DashboardRoutes {
     let account: AccountService
     let passkeys: PasskeyService
+    let sessionList: SessionListService
+    let remembered: RememberedBrowsers
     let renderer: PageRenderer
 
     func register(on group: RouterGroup<SignedInContext>) {
         group.get("/", use: show)
         group.post("/account/password", use: changePassword)
         group.post("/account/recovery-codes", use: newRecoveryCodes)
+        group.post("/account/sessions/end", use: endSession)
+        group.post("/account/sessions/end-others", use: endOtherSessions)
+        group.post("/account/browsers/forget", use: forgetBrowser)
+    }
+
+    func forgetBrowser(_ request: Request, context: SignedInContext) async throws -> Response {
+        let forgotten = try await remembered.forget(
+            handle: context.web.form["browser"] ?? "",
+            of: context.session.user,
+            clientAddress: context.clientAddress
+        )
+        return try await dashboard(context: context, message: forgotten ? (.success, "browsers.forgotten") : (.error, "browsers.not_found"))
+    }
+
+    func endSession(_ request: Request, context: SignedInContext) async throws -> Response {
+        let ended = try await sessionList.end(
+            handle: context.web.form["session"] ?? "",
+            from: context.session,
+            clientAddress: context.clientAddress
+        )
+        return try await dashboard(context: context, message: ended ? (.success, "sessions.ended") : (.error, "sessions.not_found"))
+    }
+
+    func endOtherSessions(_ request: Request, context: SignedInContext) async throws -> Response {
+        _ = try await sessionList.endOthers(from: context.session, clientAddress: context.clientAddress)
+        return try await dashboard(context: context, message: (.success, "sessions.others_ended"))
     }
 
     func show(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -53,6 +81,9 @@ struct DashboardRoutes {
         let user = context.session.user
         let status = try await account.secondFactorStatus(of: user)
         let keys = try await passkeys.passkeys(of: user)
+        let sessions = try await sessionList.list(for: context.session)
+        let browsers = try await remembered.list(for: user)
+        let unknown = renderer.localizer.text("sessions.unknown", context.web.language)
         var page = Page(
             "dashboard",
             title: "dashboard.title",
@@ -76,10 +107,33 @@ struct DashboardRoutes {
                         "lastUsed": key.lastUsedAt.map(NoticeMails.timestamp) ?? "—",
                     ] as [String: Any]
                 },
+                "sessions": sessions.map { entry in
+                    Self.device(handle: entry.handle, agent: entry.agent, place: entry.place, unknown: unknown).merging([
+                        "signedInAt": NoticeMails.timestamp(entry.signedInAt),
+                        "lastSeenAt": NoticeMails.timestamp(entry.lastSeenAt),
+                        "isCurrent": entry.isCurrent,
+                    ]) { $1 }
+                },
+                "hasOtherSessions": sessions.contains { !$0.isCurrent },
+                // Listed while the feature is on, and while any browser is still remembered.
+                "showRemembered": remembered.isOffered || !browsers.isEmpty,
+                "remembered": browsers.map { entry in
+                    Self.device(handle: entry.handle, agent: entry.agent, place: entry.place, unknown: unknown).merging([
+                        "rememberedAt": NoticeMails.timestamp(entry.rememberedAt),
+                        "expiresAt": NoticeMails.timestamp(entry.expiresAt),
+                        "lastUsedAt": entry.lastUsedAt.map(NoticeMails.timestamp) ?? "—",
+                    ]) { $1 }
+                },
             ]
         )
         if let message { page = page.with(message.0, message.1) }
         return renderer.render(page, web: context.web, path: "/")
+    }
+
+    /// What a session and a remembered browser show alike: what names it on the page, the browser,
+    /// the system and the network.
+    private static func device(handle: String, agent: UserAgentSummary, place: String, unknown: String) -> [String: Any] {
+        ["handle": handle, "browser": agent.browser ?? unknown, "system": agent.system ?? unknown, "place": place]
     }
 
     static func key(for refusal: AccountService.Refusal) -> String {

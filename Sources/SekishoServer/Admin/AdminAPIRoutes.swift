@@ -48,8 +48,10 @@ struct AdminAPIRoutes {
         api.get("/users/{id}", use: show)
         api.patch("/users/{id}", use: update)
         api.delete("/users/{id}", use: delete)
-        api.post("/users/{id}/reset-2fa", use: resetBinding)
-        api.post("/users/{id}/unlock", use: unlock)
+        api.post("/users/{id}/reset-2fa", use: userAction { user, actor in try await admin.resetBinding(user, actor: actor) })
+        api.post("/users/{id}/unlock", use: userAction { user, actor in try await admin.unlock(user, actor: actor) })
+        api.post("/users/{id}/end-sessions", use: userAction { user, actor in _ = try await admin.endSessions(user, actor: actor) })
+        api.post("/users/{id}/forget-browsers", use: userAction { user, actor in _ = try await admin.forgetRememberedBrowsers(user, actor: actor) })
     }
 
     func list(_ request: Request, context: APIContext) async throws -> Response {
@@ -103,14 +105,14 @@ struct AdminAPIRoutes {
         return Response(status: .noContent)
     }
 
-    func resetBinding(_ request: Request, context: APIContext) async throws -> Response {
-        try await admin.resetBinding(try await target(context), actor: context.actor)
-        return Response(status: .noContent)
-    }
-
-    func unlock(_ request: Request, context: APIContext) async throws -> Response {
-        try await admin.unlock(try await target(context), actor: context.actor)
-        return Response(status: .noContent)
+    /// `POST /users/{id}/<action>`: does one thing to the user; 204.
+    private func userAction(
+        _ action: @escaping @Sendable (User, AdminService.Actor?) async throws -> Void
+    ) -> @Sendable (Request, APIContext) async throws -> Response {
+        { _, context in
+            try await action(try await target(context), context.actor)
+            return Response(status: .noContent)
+        }
     }
 
     private func target(_ context: APIContext) async throws -> User {

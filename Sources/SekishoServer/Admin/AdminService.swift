@@ -153,6 +153,28 @@ struct AdminService: Sendable {
         try await store.removeBinding(userID: target.id, at: clock.now(), effects: effects)
     }
 
+    /// Ends every session of the user at once (a stolen laptop, a departing employee); returns how
+    /// many ended.
+    @discardableResult
+    func endSessions(_ target: User, actor: Actor?) async throws -> Int {
+        try await store.endSessions(
+            userID: target.id,
+            keeping: nil,
+            at: clock.now(),
+            effects: SideEffects(audit: [audit(.sessionsEndedByAdmin, target, actor)])
+        )
+    }
+
+    /// Forgets every browser the user let skip the second factor; returns how many.
+    @discardableResult
+    func forgetRememberedBrowsers(_ target: User, actor: Actor?) async throws -> Int {
+        try await store.forgetRememberedBrowsers(
+            userID: target.id,
+            at: clock.now(),
+            effects: SideEffects(audit: [audit(.rememberedBrowsersForgotten, target, actor, detail: "administrator")])
+        )
+    }
+
     func unlock(_ target: User, actor: Actor?) async throws {
         try await store.clearFailures(scope: .account, key: target.username)
         try await store.appendAudit(audit(.unlocked, target, actor), at: clock.now())

@@ -3,7 +3,8 @@ import Hummingbird
 import SekishoCore
 import SekishoStore
 
-/// `/admin/users`: list, create, edit, delete, reset the authenticator, unlock.
+/// `/admin/users`: list, create, edit, delete, reset the authenticator, unlock, end the sessions,
+/// forget the remembered browsers.
 struct AdminUserRoutes {
     static let pageSize = 25
     let admin: AdminService
@@ -19,8 +20,13 @@ struct AdminUserRoutes {
         group.get("/admin/users/{id}", use: showEdit)
         group.post("/admin/users/{id}", use: update)
         group.post("/admin/users/{id}/delete", use: delete)
-        group.post("/admin/users/{id}/reset-2fa", use: resetBinding)
-        group.post("/admin/users/{id}/unlock", use: unlock)
+        group.post("/admin/users/{id}/reset-2fa", use: userAction { user, actor in try await admin.resetBinding(user, actor: actor) })
+        group.post("/admin/users/{id}/unlock", use: userAction { user, actor in try await admin.unlock(user, actor: actor) })
+        group.post("/admin/users/{id}/end-sessions", use: userAction { user, actor in _ = try await admin.endSessions(user, actor: actor) })
+        group.post(
+            "/admin/users/{id}/forget-browsers",
+            use: userAction { user, actor in _ = try await admin.forgetRememberedBrowsers(user, actor: actor) }
+        )
     }
 
     func list(_ request: Request, context: AdminContext) async throws -> Response {
@@ -105,17 +111,13 @@ struct AdminUserRoutes {
         }
     }
 
-    func resetBinding(_ request: Request, context: AdminContext) async throws -> Response {
-        let user = try await target(context)
-        return try await perform(user, context: context, success: "/admin/users/\(user.id)?saved=1") {
-            try await admin.resetBinding(user, actor: context.actor)
-        }
-    }
-
-    func unlock(_ request: Request, context: AdminContext) async throws -> Response {
-        let user = try await target(context)
-        return try await perform(user, context: context, success: "/admin/users/\(user.id)?saved=1") {
-            try await admin.unlock(user, actor: context.actor)
+    /// A button of the user's page that does one thing to the user, then shows the page again.
+    private func userAction(
+        _ action: @escaping @Sendable (User, AdminService.Actor) async throws -> Void
+    ) -> @Sendable (Request, AdminContext) async throws -> Response {
+        { _, context in
+            let user = try await target(context)
+            return try await perform(user, context: context, success: "/admin/users/\(user.id)?saved=1") { try await action(user, context.actor) }
         }
     }
 

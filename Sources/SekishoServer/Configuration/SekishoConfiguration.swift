@@ -86,6 +86,10 @@ public struct SekishoConfiguration: Sendable {
         public var idleTimeout: TimeInterval
         public var absoluteTimeout: TimeInterval
         public var cookieDomain: String?
+        /// Whether the code page offers "remember this browser" (issue #16); off by default.
+        public var rememberBrowser: Bool
+        /// How long a remembered browser skips the second factor (at most 90 days).
+        public var rememberBrowserFor: TimeInterval
         /// "Password accepted, waiting for the code" lasts this long (SPEC §2).
         public let pendingTimeout: TimeInterval = 300
     }

@@ -189,6 +189,17 @@ enum Settings {
         "session.cookie_domain",
         "Cookie Domain attribute, to share the sign-in with sub-domains."
     )
+    static let sessionRememberBrowser: Setting<Bool> = .flag(
+        "session.remember_browser",
+        default: false,
+        "Offer 'remember this browser' on the code page: a remembered browser skips the code (never the password)."
+    )
+    static let sessionRememberBrowserDays: Setting<Int> = .wholeNumber(
+        "session.remember_browser_days",
+        default: 30,
+        in: 1...90,
+        "Days a remembered browser skips the code."
+    )
     static let forwardAuthAllowedDomains: Setting<[String]> = .optionalList(
         "forward_auth.allowed_domains",
         default: nil,
@@ -301,6 +312,8 @@ enum Settings {
         sessionIdleTimeout.key,
         sessionAbsoluteTimeout.key,
         sessionCookieDomain.key,
+        sessionRememberBrowser.key,
+        sessionRememberBrowserDays.key,
         forwardAuthAllowedDomains.key,
         forwardAuthCacheTTL.key,
         forwardAuthRules.key,

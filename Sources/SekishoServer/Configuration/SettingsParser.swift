@@ -92,7 +92,9 @@ struct SettingsParser {
             session: .init(
                 idleTimeout: TimeInterval(try value(Settings.sessionIdleTimeout)),
                 absoluteTimeout: TimeInterval(try value(Settings.sessionAbsoluteTimeout)),
-                cookieDomain: try value(Settings.sessionCookieDomain)
+                cookieDomain: try value(Settings.sessionCookieDomain),
+                rememberBrowser: try value(Settings.sessionRememberBrowser),
+                rememberBrowserFor: TimeInterval(try value(Settings.sessionRememberBrowserDays) * 86_400)
             ),
             forwardAuth: .init(
                 allowedDomains: try value(Settings.forwardAuthAllowedDomains).map { text throws(ConfigurationError) -> String in

@@ -84,7 +84,7 @@ struct EnrollmentService: Sendable {
                 clientAddress: clientAddress,
                 detail: "enrollment"
             )
-            for event in limiter.failed(charge, event) { try await store.appendAudit(event, at: now) }
+            try await limiter.failed(charge, event, user: user)
             limiter.metrics.codesFailed.increment()
             return .wrongCode
         }

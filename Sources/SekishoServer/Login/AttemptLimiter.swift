@@ -17,9 +17,11 @@ struct AttemptLimiter: Sendable {
     let accountPolicy: LockoutPolicy
     let addressPolicy: LockoutPolicy
     let metrics: SekishoMetrics
+    let notices: NoticeMails
 
-    init(store: any Store, clock: any WallClock, settings: SekishoConfiguration.LockoutSettings, metrics: SekishoMetrics) {
+    init(store: any Store, clock: any WallClock, settings: SekishoConfiguration.LockoutSettings, metrics: SekishoMetrics, notices: NoticeMails) {
         self.metrics = metrics
+        self.notices = notices
         self.store = store
         self.clock = clock
         accountPolicy = LockoutPolicy(freeFailures: settings.freeFailures, baseDelay: settings.baseDelay, maxDelay: settings.maxDelay)
@@ -38,17 +40,25 @@ struct AttemptLimiter: Sendable {
         AttemptGate(account: account, address: address, accountPolicy: accountPolicy, addressPolicy: addressPolicy)
     }
 
-    /// A wrong guess keeps its charge as a failure. Returns the audit events to write for it:
-    /// `event`, and a lockout when this charge started the account's wait.
-    func failed(_ charge: AttemptCharge, _ event: NewAuditEvent) -> [NewAuditEvent] {
-        guard charge.startedAccountWait else { return [event] }
-        metrics.lockouts.increment()
-        let lockout = NewAuditEvent(
-            kind: AuditKind.lockout.rawValue,
-            subjectUserID: event.subjectUserID,
-            username: event.username,
-            clientAddress: event.clientAddress
-        )
-        return [event, lockout]
+    /// A wrong guess keeps its charge as a failure. Writes `event`, and when this charge started
+    /// the account's first wait of its series, a lockout event and a notice mail to `user` (nil for
+    /// an unknown user ID): one mail per series, however long an attacker keeps guessing.
+    func failed(_ charge: AttemptCharge, _ event: NewAuditEvent, user: User?) async throws {
+        var effects = SideEffects(audit: [event])
+        if charge.startedAccountWait {
+            metrics.lockouts.increment()
+            effects.audit.append(
+                NewAuditEvent(
+                    kind: AuditKind.lockout.rawValue,
+                    subjectUserID: event.subjectUserID,
+                    username: event.username,
+                    clientAddress: event.clientAddress
+                )
+            )
+            if let user, charge.accountFailures == accountPolicy.freeFailures {
+                effects.mails.append(notices.mail(.accountLocked, to: user, values: ["place": CoarseAddress(charge.address).description]))
+            }
+        }
+        try await store.appendEffects(effects, at: clock.now())
     }
 }

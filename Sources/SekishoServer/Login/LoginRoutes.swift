@@ -3,6 +3,7 @@ import Hummingbird
 /// `GET/POST /login` and `POST /logout`.
 struct LoginRoutes {
     let login: LoginService
+    let browsers: KnownBrowsers
     let returnPath: ReturnPath
     let renderer: PageRenderer
 
@@ -41,9 +42,11 @@ struct LoginRoutes {
             username: username,
             password: form["password"] ?? "",
             replacing: context.web.session,
-            clientAddress: context.clientAddress
+            clientAddress: context.clientAddress,
+            userAgent: request.headers[.userAgent] ?? "",
+            rememberedBrowser: request.cookies[RememberedBrowsers.cookieName]?.value
         )
-        guard case .accepted(let next, let cookie) = outcome else {
+        guard case .accepted(let next, let user, let cookie) = outcome else {
             let page = Page("login", title: "login.title", values: ["username": username, "rd": rd ?? ""]).with(.error, "login.failed")
             return renderer.render(page, web: context.web, path: "/login")
         }
@@ -55,6 +58,9 @@ struct LoginRoutes {
             }
         var response = Redirect.response(to: target)
         response.setCookie(cookie)
+        if next == .signedIn {
+            response.setCookie(try await browsers.signedIn(user, request: request, clientAddress: context.clientAddress))
+        }
         return response
     }
 

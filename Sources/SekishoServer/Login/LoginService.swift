@@ -14,6 +14,7 @@ struct LoginService: Sendable {
     let hasher: any PasswordHasher
     let limiter: AttemptLimiter
     let sessions: SessionService
+    let remembered: RememberedBrowsers
     let clock: any WallClock
     /// A hash with the configured parameters, verified when the user does not exist.
     let dummyHash: String
@@ -28,7 +29,7 @@ struct LoginService: Sendable {
         case refused
         /// The password was right; `cookie` names the new session, which replaced the previous
         /// one: signed in, or waiting for the second factor.
-        case accepted(NextStep, cookie: Cookie)
+        case accepted(NextStep, user: User, cookie: Cookie)
     }
 
     /// Checks the password and starts the session it earns.
@@ -36,7 +37,14 @@ struct LoginService: Sendable {
     /// The guess is charged to the account and the address before the password is verified, so
     /// that guesses sent at the same moment cannot all be checked; a right password takes its
     /// charge back in the transaction that starts the session.
-    func signIn(username: String, password: String, replacing previous: ActiveSession?, clientAddress: String) async throws -> Outcome {
+    func signIn(
+        username: String,
+        password: String,
+        replacing previous: ActiveSession?,
+        clientAddress: String,
+        userAgent: String,
+        rememberedBrowser: String?
+    ) async throws -> Outcome {
         // Longer than any user ID or sensible password: not a person at the form (it has
         // maxlength); refused before anything is hashed or stored.
         guard username.count <= UserName.maximumLength * 2, password.utf8.count <= 4096 else {
@@ -46,22 +54,38 @@ struct LoginService: Sendable {
         // An unknown user ID is charged like a known one: to its name (so that its answers look
         // the same) and to the address.
         guard let charge = try await limiter.charge(account: name, address: clientAddress) else {
-            try await refuse([failure(name, userID: nil, clientAddress: clientAddress, detail: "locked")])
+            try await store.appendAudit(failure(name, userID: nil, clientAddress: clientAddress, detail: "locked"), at: clock.now())
+            limiter.metrics.signInsFailed.increment()
             return .refused
         }
         let user = try await store.user(username: name)
         let verified = try await hasher.verify(password, against: user?.passwordHash ?? dummyHash)
         guard let user, verified else {
-            try await refuse(limiter.failed(charge, failure(name, userID: user?.id, clientAddress: clientAddress, detail: "password")))
+            try await limiter.failed(charge, failure(name, userID: user?.id, clientAddress: clientAddress, detail: "password"), user: user)
+            limiter.metrics.signInsFailed.increment()
             return .refused
         }
         if hasher.needsRehash(user.passwordHash) {
             // Parameters were raised since this password was set: upgrade it now that we know it.
             let upgraded = try await hasher.hash(password)
-            try await store.updatePasswordHash(userID: user.id, hash: upgraded, at: clock.now(), effects: .none)
+            try await store.upgradePasswordHash(userID: user.id, hash: upgraded, at: clock.now())
         }
         let next: NextStep =
             if !user.twoFactorEnabled { .signedIn } else if try await store.binding(userID: user.id) != nil { .verify } else { .enroll }
+        if next == .verify, let rememberedBrowser, remembered.isOffered {
+            // A browser remembered for this account skips the code, never the password: checked,
+            // used and the session begun in one transaction.
+            let prepared = sessions.prepare(.signedIn, for: user, replacing: nil, clientAddress: clientAddress, userAgent: userAgent)
+            let effects = SideEffects(
+                audit: [signIn(user, clientAddress: clientAddress, detail: "remembered_browser")],
+                attempt: .signedIn(charge)
+            )
+            let start = SessionStart(prepared.record, replacing: previous?.record.idHash)
+            if try await remembered.skipSecondFactor(token: rememberedBrowser, for: user, starting: start, effects: effects) {
+                limiter.metrics.signInsOK.increment()
+                return .accepted(.signedIn, user: user, cookie: prepared.cookie)
+            }
+        }
         let event = NewAuditEvent(
             kind: (next == .signedIn ? AuditKind.signIn : AuditKind.passwordAccepted).rawValue,
             subjectUserID: user.id,
@@ -77,18 +101,18 @@ struct LoginService: Sendable {
             for: user,
             replacing: previous,
             clientAddress: clientAddress,
+            userAgent: userAgent,
             effects: effects
         )
-        return .accepted(next, cookie: cookie)
+        return .accepted(next, user: user, cookie: cookie)
+    }
+
+    private func signIn(_ user: User, clientAddress: String, detail: String) -> NewAuditEvent {
+        NewAuditEvent(kind: AuditKind.signIn.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress, detail: detail)
     }
 
     private func failure(_ name: String, userID: Int64?, clientAddress: String, detail: String) -> NewAuditEvent {
         NewAuditEvent(kind: AuditKind.signInFailed.rawValue, subjectUserID: userID, username: name, clientAddress: clientAddress, detail: detail)
-    }
-
-    private func refuse(_ events: [NewAuditEvent]) async throws {
-        for event in events { try await store.appendAudit(event, at: clock.now()) }
-        limiter.metrics.signInsFailed.increment()
     }
 
     /// Ends the session (logout) with its audit event; returns the cookie that clears it.

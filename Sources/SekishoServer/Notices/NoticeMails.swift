@@ -14,6 +14,10 @@ struct NoticeMails: Sendable {
         case recoveryCodesIssued = "recovery_codes_issued"
         case passwordChanged = "password_changed"
         case bindingReset = "binding_reset"
+        /// A complete sign-in from a browser the account had not signed in from before.
+        case newBrowser = "new_browser"
+        /// Failed attempts made the account wait (once per series of failures).
+        case accountLocked = "account_locked"
     }
 
     func mail(_ kind: Kind, to user: User, values: [String: String] = [:]) -> NewOutboxMail {

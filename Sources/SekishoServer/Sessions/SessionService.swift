@@ -80,16 +80,24 @@ struct SessionService: Sendable {
         for user: User,
         replacing previous: ActiveSession?,
         clientAddress: String,
+        userAgent: String,
         effects: SideEffects = .none
     ) async throws -> Cookie {
-        let prepared = prepare(state, for: user, replacing: previous, clientAddress: clientAddress)
+        let prepared = prepare(state, for: user, replacing: previous, clientAddress: clientAddress, userAgent: userAgent)
         try await store.createSession(prepared.record, replacing: previous?.record.idHash, effects: effects)
         if state == .signedIn { metrics.signInsOK.increment() }
         return prepared.cookie
     }
 
-    /// A new session's record and cookie, not yet stored.
-    func prepare(_ state: SessionRecord.State, for user: User, replacing previous: ActiveSession?, clientAddress: String) -> Prepared {
+    /// A new session's record and cookie, not yet stored. `userAgent` nil: the one the half-way
+    /// session `previous` began with (the code step continues the password step's browser).
+    func prepare(
+        _ state: SessionRecord.State,
+        for user: User,
+        replacing previous: ActiveSession?,
+        clientAddress: String,
+        userAgent: String? = nil
+    ) -> Prepared {
         let now = clock.now()
         let token = OpaqueToken.generate()
         // The password was proven when the half-way session began; keep that moment. A signed-in
@@ -110,7 +118,8 @@ struct SessionService: Sendable {
             lastSeenAt: now,
             expiresAt: expiresAt,
             authenticatedAt: authenticatedAt,
-            clientAddress: clientAddress
+            clientAddress: clientAddress,
+            userAgent: userAgent ?? (continuing ? previous?.record.userAgent : nil) ?? ""
         )
         return Prepared(record: record, cookie: cookie(value: token.value))
     }

@@ -22,6 +22,13 @@ enum AuditKind: String, CaseIterable {
     case apiTokenCreated = "api_token_created"
     case setupCompleted = "setup_completed"
     case userRenamed = "user_renamed"
+    // Account security (issue #16).
+    case sessionEnded = "session_ended"
+    case otherSessionsEnded = "other_sessions_ended"
+    case sessionsEndedByAdmin = "sessions_ended_by_admin"
+    case newBrowser = "new_browser"
+    case browserRemembered = "browser_remembered"
+    case rememberedBrowsersForgotten = "remembered_browsers_forgotten"
     // The OpenID provider.
     case oidcAuthorized = "oidc_authorized"
     case oidcTokenIssued = "oidc_token_issued"

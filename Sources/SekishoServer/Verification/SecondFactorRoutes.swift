@@ -8,6 +8,8 @@ struct SecondFactorRoutes {
     let enrollment: EnrollmentService
     let secondFactor: SecondFactorService
     let passkeys: PasskeyService
+    let browsers: KnownBrowsers
+    let remembered: RememberedBrowsers
     let csrf: CSRFProtection
     let returnPath: ReturnPath
     let renderer: PageRenderer
@@ -37,6 +39,7 @@ struct SecondFactorRoutes {
             var response = recoveryCodesPage(codes, web: renewed.web, continueTo: rd ?? "/", path: "/login/enroll")
             response.setCookie(cookie)
             response.setCookie(renewed.cookie)
+            response.setCookie(try await browsers.signedIn(context.session.user, request: request, clientAddress: context.clientAddress))
             return response
         case .wrongCode:
             return try await enrollPage(context: context, rd: rd, error: "code.wrong")
@@ -62,6 +65,13 @@ struct SecondFactorRoutes {
         case .accepted(_, let cookie):
             var response = Redirect.response(to: rd ?? "/")
             response.setCookie(cookie)
+            let user = context.session.user
+            response.setCookie(try await browsers.signedIn(user, request: request, clientAddress: context.clientAddress))
+            if form["remember"] != nil,
+                let remember = try await remembered.remember(user, userAgent: request.headers[.userAgent] ?? "", clientAddress: context.clientAddress)
+            {
+                response.setCookie(remember)
+            }
             return response
         case .refused(let phoneClockOffset):
             var page = try await verifyPageValues(context: context, rd: rd, message: (.error, "code.wrong"))
@@ -103,6 +113,10 @@ struct SecondFactorRoutes {
         var page = Page("verify", title: "verify.title", values: ["rd": rd ?? "", "account": context.session.user.username])
         if let options = try await passkeys.assertionOptions(session: context.session) {
             page.values["passkeyOptions"] = options
+        }
+        if remembered.isOffered {
+            page.values["rememberOffered"] = true
+            page.values["rememberDays"] = remembered.days
         }
         if let message { page = page.with(message.0, message.1) }
         return page

@@ -71,7 +71,7 @@ struct SecondFactorService: Sendable {
             username: user.username,
             clientAddress: clientAddress
         )
-        for event in limiter.failed(charge, event) { try await store.appendAudit(event, at: clock.now()) }
+        try await limiter.failed(charge, event, user: user)
         limiter.metrics.codesFailed.increment()
         return .refused(phoneClockOffset: phoneClockOffset)
     }

@@ -12,6 +12,17 @@ public struct SessionRecord: Sendable, Equatable, Codable {
     /// When the password was last proven in this session (recent-authentication checks).
     public var authenticatedAt: Date
     public var clientAddress: String
+    /// The browser's `User-Agent` as it signed in (cut to ``maximumUserAgentLength``), for the
+    /// sessions list.
+    public var userAgent: String
+
+    /// Longer `User-Agent` values are cut: they name a browser in far fewer characters.
+    public static let maximumUserAgentLength = 512
+
+    /// What names the session on a page: the first 16 characters of `idHash`. Never the cookie's
+    /// value, and not even its whole hash.
+    public var handle: String { String(idHash.prefix(Self.handleLength)) }
+    public static let handleLength = 16
 
     public enum State: String, Sendable, Codable {
         /// Password accepted, waiting for the second factor; may only enroll or verify.
@@ -27,7 +38,8 @@ public struct SessionRecord: Sendable, Equatable, Codable {
         lastSeenAt: Date,
         expiresAt: Date,
         authenticatedAt: Date,
-        clientAddress: String
+        clientAddress: String,
+        userAgent: String = ""
     ) {
         self.idHash = idHash
         self.userID = userID
@@ -37,6 +49,7 @@ public struct SessionRecord: Sendable, Equatable, Codable {
         self.expiresAt = expiresAt
         self.authenticatedAt = authenticatedAt
         self.clientAddress = clientAddress
+        self.userAgent = String(userAgent.prefix(Self.maximumUserAgentLength))
     }
 }
 

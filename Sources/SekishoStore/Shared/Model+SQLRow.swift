@@ -40,7 +40,8 @@ extension SessionRecord {
             lastSeenAt: try row.date("last_seen_at"),
             expiresAt: try row.date("expires_at"),
             authenticatedAt: try row.date("authenticated_at"),
-            clientAddress: try row.string("client_address")
+            clientAddress: try row.string("client_address"),
+            userAgent: try row.string("user_agent")
         )
     }
 }
@@ -136,6 +137,20 @@ extension AuditEvent {
             username: try row.optionalString("username"),
             clientAddress: try row.optionalString("client_address"),
             detail: try row.string("detail")
+        )
+    }
+}
+
+extension RememberedBrowser {
+    init(row: any SQLRow) throws {
+        self.init(
+            tokenHash: try row.string("token_hash"),
+            userID: try row.int64("user_id"),
+            userAgent: try row.string("user_agent"),
+            clientAddress: try row.string("client_address"),
+            createdAt: try row.date("created_at"),
+            expiresAt: try row.date("expires_at"),
+            lastUsedAt: try row.optionalDate("last_used_at")
         )
     }
 }

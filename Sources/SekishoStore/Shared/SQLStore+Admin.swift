@@ -56,6 +56,8 @@ extension SQLStore: AdminTokenStore {
                 """#
             )
             guard updated == 1 else { throw StoreError.notFound("user \(userID)") }
+            // Two-factor off forgets the remembered browsers (see setTwoFactorEnabled).
+            if !twoFactorEnabled { try Self.forgetRememberedBrowsers(userID: userID, in: db) }
             try Self.apply(effects, in: db, at: now)
             return true
         }

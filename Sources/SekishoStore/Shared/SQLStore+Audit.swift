@@ -5,6 +5,10 @@ extension SQLStore: AuditStore {
         try await write { db in try Self.insertAudit(event, in: db, at: now) }
     }
 
+    public func appendEffects(_ effects: SideEffects, at now: Date) async throws {
+        try await write { db in try Self.apply(effects, in: db, at: now) }
+    }
+
     static func insertAudit(_ event: NewAuditEvent, in db: any SQLConnection, at now: Date) throws {
         try db.execute(auditStatement(event, at: now)("TRUE"))
     }

@@ -118,10 +118,10 @@ extension SQLStore: SecondFactorStore {
         }
     }
 
-    /// The binding, pending enrollments, recovery codes and sessions of the user: what a reset
-    /// removes (S9), by the administrator or by the link.
+    /// The binding, pending enrollments, recovery codes, sessions and remembered browsers of the
+    /// user: what a reset removes (S9), by the administrator or by the link.
     static func removeSecondFactor(userID: Int64, in db: any SQLConnection) throws {
-        for table in ["totp_binding", "totp_enrollment", "recovery_code", "session"] {
+        for table in ["totp_binding", "totp_enrollment", "recovery_code", "session", "remembered_browser"] {
             try db.execute("DELETE FROM \(raw: table) WHERE user_id = \(userID)")
         }
     }

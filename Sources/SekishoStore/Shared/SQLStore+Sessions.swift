@@ -33,9 +33,9 @@ extension SQLStore: SessionStore {
         }
         statements.append { when in
             """
-            INSERT INTO session (id_hash, user_id, state, created_at, last_seen_at, expires_at, authenticated_at, client_address)
+            INSERT INTO session (id_hash, user_id, state, created_at, last_seen_at, expires_at, authenticated_at, client_address, user_agent)
             SELECT \(new.idHash), \(new.userID), \(new.state.rawValue), \(new.createdAt), \(new.lastSeenAt), \(new.expiresAt),
-                   CAST(\(new.authenticatedAt) AS DOUBLE PRECISION), \(new.clientAddress)
+                   CAST(\(new.authenticatedAt) AS DOUBLE PRECISION), \(new.clientAddress), \(new.userAgent)
             WHERE \(when)
             """
         }
@@ -72,8 +72,42 @@ extension SQLStore: SessionStore {
     }
 
     public func deleteSessions(userID: Int64, keeping idHash: String?) async throws {
+        try await write { db in _ = try Self.deleteSessions(userID: userID, keeping: idHash, in: db) }
+    }
+
+    private static func deleteSessions(userID: Int64, keeping idHash: String?, in db: any SQLConnection) throws -> Int {
+        try db.execute("DELETE FROM session WHERE user_id = \(userID) AND id_hash IS DISTINCT FROM \(idHash)")
+    }
+
+    public func signedInSessions(userID: Int64) async throws -> [SessionRecord] {
+        try await read(
+            "SELECT * FROM session WHERE user_id = \(userID) AND state = \(SessionRecord.State.signedIn.rawValue) ORDER BY last_seen_at DESC, id_hash",
+            SessionRecord.init(row:)
+        )
+    }
+
+    public func endSession(userID: Int64, handle: String, at now: Date, effects: SideEffects) async throws -> Bool {
+        try await deleteRow(of: userID, in: "session", hashColumn: "id_hash", handle: handle, at: now, effects: effects)
+    }
+
+    /// Deletes the row of `userID` in `table` whose hash in `hashColumn` begins with `handle` (see
+    /// ``SessionRecord/handle``), writing `effects` only when it deleted one.
+    func deleteRow(of userID: Int64, in table: String, hashColumn: String, handle: String, at now: Date, effects: SideEffects) async throws -> Bool {
+        // A handle of another length could match several rows by a shorter prefix.
+        guard handle.count == SessionRecord.handleLength else { return false }
+        let prefix: SQL = "substr(\(raw: hashColumn), 1, \(raw: String(SessionRecord.handleLength)))"
+        return try await write { db in
+            guard try db.execute("DELETE FROM \(raw: table) WHERE user_id = \(userID) AND \(prefix) = \(handle)") > 0 else { return false }
+            try Self.apply(effects, in: db, at: now)
+            return true
+        }
+    }
+
+    public func endSessions(userID: Int64, keeping idHash: String?, at now: Date, effects: SideEffects) async throws -> Int {
         try await write { db in
-            try db.execute("DELETE FROM session WHERE user_id = \(userID) AND id_hash IS DISTINCT FROM \(idHash)")
+            let ended = try Self.deleteSessions(userID: userID, keeping: idHash, in: db)
+            try Self.apply(effects, in: db, at: now)
+            return ended
         }
     }
 

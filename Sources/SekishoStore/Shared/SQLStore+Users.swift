@@ -39,11 +39,17 @@ extension SQLStore: UserStore {
     }
 
     public func updatePasswordHash(userID: Int64, hash: String, at now: Date, effects: SideEffects) async throws {
-        try await updateUser(userID, set: "password_hash = \(hash)", at: now, effects: effects)
+        // A new password: a browser remembered by whoever knew the old one skips nothing.
+        try await updateUser(userID, set: "password_hash = \(hash)", at: now, effects: effects, forgettingBrowsers: true)
+    }
+
+    public func upgradePasswordHash(userID: Int64, hash: String, at now: Date) async throws {
+        try await updateUser(userID, set: "password_hash = \(hash)", at: now, effects: .none)
     }
 
     public func setTwoFactorEnabled(userID: Int64, enabled: Bool, at now: Date, effects: SideEffects) async throws {
-        try await updateUser(userID, set: "two_factor_enabled = \(enabled)", at: now, effects: effects)
+        // Off forgets the remembered browsers, so that turning it on again asks every browser for a code.
+        try await updateUser(userID, set: "two_factor_enabled = \(enabled)", at: now, effects: effects, forgettingBrowsers: !enabled)
     }
 
     public func recordSignIn(userID: Int64, at now: Date, effects: SideEffects) async throws {
@@ -58,11 +64,12 @@ extension SQLStore: UserStore {
         }
     }
 
-    private func updateUser(_ id: Int64, set assignment: SQL, at now: Date, effects: SideEffects) async throws {
+    private func updateUser(_ id: Int64, set assignment: SQL, at now: Date, effects: SideEffects, forgettingBrowsers: Bool = false) async throws {
         try await write { db in
             guard try db.execute(#"UPDATE "user" SET \#(assignment), updated_at = \#(now) WHERE id = \#(id)"#) == 1 else {
                 throw StoreError.notFound("user \(id)")
             }
+            if forgettingBrowsers { try Self.forgetRememberedBrowsers(userID: id, in: db) }
             try Self.apply(effects, in: db, at: now)
         }
     }
