@@ -13,11 +13,11 @@ import Testing
 @Suite struct OIDCConfiguredClientsTests {
     /// Loads `yaml` as the configuration file, the way `sekisho serve --config` does.
     private func load(_ yaml: String) async throws -> SekishoConfiguration {
-        try await withCleanup(try ScratchDirectory("config"), cleanup: { $0.remove() }) { directory in
-            let path = directory.path("sekisho.yaml")
-            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-            return try await ConfigurationLoader(filePath: path, environment: [:]).load()
-        }
+        let directory = try ScratchDirectory("config")
+        defer { directory.remove() }
+        let path = directory.path("sekisho.yaml")
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return try await ConfigurationLoader(filePath: path, environment: [:]).load()
     }
 
     private func yaml(secretHash: String, grafanaURI: String = "https://grafana.example/login/generic_oauth", spa: Bool = true) -> String {
