@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Planning costs more than running for the statements of the hot path: pgbench on the code
 /// check's tables commits the code check's single statement (``GuardedChange/asOneStatement``,
-/// a dozen data-modifying CTEs) 1.6–1.9 times as often prepared as unnamed, and runs the two
+/// a dozen data-modifying CTEs) 1.5–1.9 times as often prepared as unnamed, and runs the two
 /// reads of a code check twice as often.
 ///
 /// A name always means one text with one set of parameter types, since PostgreSQL fixes the
