@@ -8,7 +8,12 @@
 # BENCH_KEEP=1 (keep the temp folder with the raw wrk outputs and the server log),
 # BENCH_PROFILE=NAME (perf record of the server during scenario NAME, e.g. verify; implies keeping),
 # BENCH_STORE=postgres (the same scenarios on a temporary PostgreSQL 15 started here, with its
-# default durability: fsync and synchronous_commit on; the raw UPDATE baseline is then pgbench).
+# default durability: fsync and synchronous_commit on; the raw UPDATE baseline is then pgbench,
+# and the code check's own statement alone through pgbench is printed as its ceiling),
+# BENCH_PG_OPTIONS (more `-c name=value` options for that PostgreSQL, e.g. statement logging),
+# BENCH_PG_POOL (the server's connection pool, database.pool_size; the server's default of 10 when
+# unset), BENCH_ONLY=verify (only the code check and its baselines: the users are still prepared,
+# the other scenarios and the table are left out; for quicker profiling).
 # Needs: wrk, gcc + libargon2-dev, /usr/bin/python3, curl; for postgres Debian's postgresql.
 set -euo pipefail
 
@@ -31,6 +36,8 @@ WORK="$(mktemp -d /tmp/sekisho-bench.XXXXXX)"
 DATA="$WORK/data"
 SERVER_PID=""
 STORE="${BENCH_STORE:-sqlite}"
+ONLY="${BENCH_ONLY:-}"
+[[ -z "$ONLY" || "$ONLY" == verify ]] || { echo "BENCH_ONLY can only be verify" >&2; exit 1; }
 PGBIN="${SEKISHO_PG_BIN:-/usr/lib/postgresql/15/bin}"
 # Runs a PostgreSQL program as the postgres user when we are root (PostgreSQL refuses root).
 as_postgres() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -60,10 +67,11 @@ if [[ "$STORE" == postgres ]]; then
     [[ $(id -u) == 0 ]] && chown postgres "$WORK/pg"
     as_postgres "$PGBIN/initdb" -D "$WORK/pg/data" -U sekisho --auth=trust -E UTF8 --locale=C.UTF-8 >"$WORK/pg-init.log"
     as_postgres "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
-        -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+        -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=200 ${BENCH_PG_OPTIONS:-}" start >/dev/null
     "$PGBIN/psql" -X -q -h "$WORK/pg" -p "$PGPORT" -U sekisho -d postgres -c "CREATE DATABASE sekisho"
     PG_URL="postgres://sekisho@127.0.0.1:$PGPORT/sekisho?sslmode=disable"
     DB_FLAGS=(--set "database.url=$PG_URL")
+    [[ -n "${BENCH_PG_POOL:-}" ]] && DB_FLAGS+=(--set "database.pool_size=$BENCH_PG_POOL")
 fi
 # psql on the benchmark's PostgreSQL, one value out.
 pg_value() { "$PGBIN/psql" -X -A -t -h "$WORK/pg" -p "$PGPORT" -U sekisho -d sekisho -c "$1"; }
@@ -161,30 +169,32 @@ scenario() { # NAME SCRIPT PATH COOKIE
         "$(field p50_ms "$WORK/$1.txt")" "$(field p99_ms "$WORK/$1.txt")" "$(field socket_errors "$WORK/$1.txt")" \
         "$(field non2xx3xx "$WORK/$1.txt")" "$(eval echo "\$PEAK_$1")"
 }
-scenario healthz get.lua /healthz ""
-scenario authz get.lua /api/authz/auth-request "sekisho_session=$SIGNED_IN"
-scenario login get.lua /login ""
-BENCH_COOKIE=""
-scenario signin signin.lua /login ""
-SIGNED_IN_COUNT=$(sed -n 's/^SIGNED_IN //p' "$WORK/signin.txt")
-echo "             (sign-ins answered 303 to /: $SIGNED_IN_COUNT)"
+if [[ -z "$ONLY" ]]; then
+    scenario healthz get.lua /healthz ""
+    scenario authz get.lua /api/authz/auth-request "sekisho_session=$SIGNED_IN"
+    scenario login get.lua /login ""
+    BENCH_COOKIE=""
+    scenario signin signin.lua /login ""
+    SIGNED_IN_COUNT=$(sed -n 's/^SIGNED_IN //p' "$WORK/signin.txt")
+    echo "             (sign-ins answered 303 to /: $SIGNED_IN_COUNT)"
 
-# Argon2id alone, all cores, same parameters, while the server idles.
-"$WORK/argon2_bench" "$SECONDS_PER" "$(nproc)" >"$WORK/argon2.txt"
-ARGON2_RATE=$(sed -n 's/.*per_s=\([0-9.]*\).*/\1/p' "$WORK/argon2.txt")
-echo "argon2 alone $(cat "$WORK/argon2.txt")"
+    # Argon2id alone, all cores, same parameters, while the server idles.
+    "$WORK/argon2_bench" "$SECONDS_PER" "$(nproc)" >"$WORK/argon2.txt"
+    ARGON2_RATE=$(sed -n 's/.*per_s=\([0-9.]*\).*/\1/p' "$WORK/argon2.txt")
+    echo "argon2 alone $(cat "$WORK/argon2.txt")"
 
-# Forward auth during a storm of sign-ins (the storm starts first and outlasts the measurement).
-reset_peak
-wrk -t1 -c16 -d"$((SECONDS_PER + 2))s" --timeout 10s -s "$BENCH/lua/signin.lua" "$URL/login" >"$WORK/storm-signin.txt" &
-STORM_PID=$!
-sleep 1
-BENCH_COOKIE="sekisho_session=$SIGNED_IN" run_wrk authz_storm get.lua /api/authz/auth-request
-wait "$STORM_PID"
-PEAK_storm=$(hwm_mb)
-printf '%-12s %9s req/s  p50 %7s ms  p99 %7s ms  (storm: %s sign-ins/s)  peak RSS %s MB\n' authz_storm \
-    "$(field rps "$WORK/authz_storm.txt")" "$(field p50_ms "$WORK/authz_storm.txt")" "$(field p99_ms "$WORK/authz_storm.txt")" \
-    "$(field rps "$WORK/storm-signin.txt")" "$PEAK_storm"
+    # Forward auth during a storm of sign-ins (the storm starts first and outlasts the measurement).
+    reset_peak
+    wrk -t1 -c16 -d"$((SECONDS_PER + 2))s" --timeout 10s -s "$BENCH/lua/signin.lua" "$URL/login" >"$WORK/storm-signin.txt" &
+    STORM_PID=$!
+    sleep 1
+    BENCH_COOKIE="sekisho_session=$SIGNED_IN" run_wrk authz_storm get.lua /api/authz/auth-request
+    wait "$STORM_PID"
+    PEAK_storm=$(hwm_mb)
+    printf '%-12s %9s req/s  p50 %7s ms  p99 %7s ms  (storm: %s sign-ins/s)  peak RSS %s MB\n' authz_storm \
+        "$(field rps "$WORK/authz_storm.txt")" "$(field p50_ms "$WORK/authz_storm.txt")" "$(field p99_ms "$WORK/authz_storm.txt")" \
+        "$(field rps "$WORK/storm-signin.txt")" "$PEAK_storm"
+fi
 
 # --- code check: every half-way session submits its user's code for step now+1, once ---------------
 read -r STEP LEFT < <($PY "$BENCH/prepare.py" codes "$WORK")
@@ -208,6 +218,9 @@ stop_server
 if [[ "$STORE" == postgres ]]; then
     "$BENCH/pg_update_bench.sh" "$PGBIN" "$WORK" "$PGPORT" 1 "$SECONDS_PER" | tee "$WORK/sqlite1.txt"
     "$BENCH/pg_update_bench.sh" "$PGBIN" "$WORK" "$PGPORT" "$CONNS" "$SECONDS_PER" | tee "$WORK/sqliteN.txt"
+    # The ceiling: the code check's own statement, alone, as fast as this database commits it.
+    "$BENCH/pg_update_bench.sh" "$PGBIN" "$WORK" "$PGPORT" "$CONNS" "$SECONDS_PER" code-check | tee "$WORK/statementN.txt"
+    STATEMENT_N=$(sed -n 's/.*commits_per_s=\([0-9.]*\).*/\1/p' "$WORK/statementN.txt")
 else
     $PY "$BENCH/sqlite_update_bench.py" "$DB" "$WORK" --threads 1 --seconds "$SECONDS_PER" | tee "$WORK/sqlite1.txt"
     $PY "$BENCH/sqlite_update_bench.py" "$DB" "$WORK" --threads "$CONNS" --seconds "$SECONDS_PER" | tee "$WORK/sqliteN.txt"
@@ -215,6 +228,14 @@ fi
 SQL1=$(sed -n 's/.*commits_per_s=\([0-9.]*\).*/\1/p' "$WORK/sqlite1.txt")
 SQLN=$(sed -n 's/.*commits_per_s=\([0-9.]*\).*/\1/p' "$WORK/sqliteN.txt")
 SQL_BEST=$(awk -v a="$SQL1" -v b="$SQLN" 'BEGIN { print (a > b ? a : b) }')
+if [[ "$STORE" == postgres ]]; then
+    echo "code check's statement alone: $STATEMENT_N commits/s = $(ratio "$STATEMENT_N" "$SQL_BEST") % of the UPDATE; the code check reached $(ratio "$VERIFY_RATE" "$STATEMENT_N") % of it"
+fi
+if [[ "$ONLY" == verify ]]; then
+    echo "code check: $VERIFY_RATE accepted/s = $(ratio "$VERIFY_RATE" "$SQL_BEST") % of the $STORE UPDATE (best of 1: $SQL1, $CONNS writers: $SQLN commits/s)"
+    echo "run.sh took $(( $(date +%s) - RUN_STARTED )) s"
+    exit 0
+fi
 
 # --- table ------------------------------------------------------------------------------------------
 H=$(field rps "$WORK/healthz.txt")
@@ -234,6 +255,9 @@ echo "| Forward auth, valid session | $A req/s | $(ratio "$A" "$H") % | ≥ 70 %
 echo "| Forward auth p99 at $CONNS connections | $AP99 ms | — | ≤ 5 ms | $(verdict "$AP99" "<=" 5) |"
 echo "| \`GET /login\` | $L req/s | $(ratio "$L" "$H") % | ≥ 50 % | $(verdict "$(ratio "$L" "$H")" ">=" 50) |"
 echo "| Code check, accepted codes ($USERS users) vs $STORE UPDATE (best of 1: $SQL1, $CONNS writers: $SQLN commits/s) | $VERIFY_RATE accepted/s | $(ratio "$VERIFY_RATE" "$SQL_BEST") % | ≥ 50 % | $(verdict "$(ratio "$VERIFY_RATE" "$SQL_BEST")" ">=" 50) |"
+if [[ "$STORE" == postgres ]]; then
+    echo "| Code check's statement alone (pgbench, prepared, $CONNS clients): the ceiling | $STATEMENT_N commits/s | $(ratio "$STATEMENT_N" "$SQL_BEST") % | — | — |"
+fi
 echo "| Password sign-in vs Argon2id alone ($ARGON2_RATE/s on $(nproc) threads) | $S req/s | $(ratio "$S" "$ARGON2_RATE") % | ≥ 90 % | $(verdict "$(ratio "$S" "$ARGON2_RATE")" ">=" 90) |"
 echo "| Forward auth p99 during sign-in storm | $SP99 ms | ${STORM_X} × | ≤ 3 × | $(verdict "$STORM_X" "<=" 3) |"
 echo "| Idle RSS (after start / after the run) | $IDLE_START_MB / $IDLE_END_MB MB | — | ≤ 40 MB | $(verdict "$MAX_IDLE" "<=" 40) |"

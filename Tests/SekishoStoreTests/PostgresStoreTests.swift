@@ -56,6 +56,21 @@ import Testing
         }
     }
 
+    @Test func aPreparedReadSurvivesAnotherInstancesMigrationOfItsTable() async throws {
+        try await withDatabase(.postgres) { database in
+            // One connection, so that the second read finds the statement prepared by the first.
+            let store = try await database.openPostgres(poolSize: 1)
+            let user = try await makeUser(store)
+            try await makeBinding(store, userID: user.id, lastStep: 3)
+            #expect(try await store.binding(userID: user.id)?.lastStep == 3)
+            // A new column changes what `SELECT *` answers: PostgreSQL refuses the prepared
+            // statement once, and the store prepares it anew.
+            let other = try await database.openPostgres(poolSize: 1)
+            _ = try await other.textRows(sql: "ALTER TABLE totp_binding ADD COLUMN added_later TEXT")
+            #expect(try await store.binding(userID: user.id)?.lastStep == 3)
+        }
+    }
+
     @Test func theOutboxIndexCoversOnlyMailsToSend() async throws {
         try await withDatabase(.postgres) { database in
             let store = try await database.openPostgres()

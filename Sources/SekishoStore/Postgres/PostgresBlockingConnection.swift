@@ -29,7 +29,17 @@ struct PostgresBlockingConnection: SQLConnection {
 extension PostgresQuery {
     /// A statement written once for both engines, with PostgreSQL's numbered parameters.
     init(_ sql: SQL) {
-        let (text, values) = sql.rendered { "$\($0)" }
+        self.init(rendered: Self.render(sql))
+    }
+
+    /// The text with PostgreSQL's numbered parameters, and the values in their order.
+    static func render(_ sql: SQL) -> (text: String, values: [SQLValue]) {
+        sql.rendered { "$\($0)" }
+    }
+
+    /// A statement already rendered by ``render(_:)``, with its values bound as their types.
+    init(rendered: (text: String, values: [SQLValue])) {
+        let (text, values) = rendered
         var binds = PostgresBindings(capacity: values.count)
         for value in values {
             switch value {

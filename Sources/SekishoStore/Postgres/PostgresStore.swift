@@ -48,7 +48,8 @@ extension SQLStore where Engine == PostgresEngine {
 /// own, so that a wrong password or an unreachable host is reported at start-up as a clear
 /// ``StoreError/unavailable(_:)`` instead of a request that waits.
 ///
-/// A read of one statement runs on a pooled connection as it comes. A write transaction's body
+/// A read of one statement, and a change of one statement (``writeOne(_:_:)``), runs on a pooled
+/// connection as it comes, prepared there once (see ``PreparedStatements``). A write transaction's body
 /// is synchronous (it is written once for SQLite too), so it runs on a thread of `threads`, one
 /// per connection of the pool, which waits there for each statement's answer; event loops never
 /// wait. The outbox is taken with `FOR UPDATE SKIP LOCKED`. Times are `DOUBLE PRECISION` seconds
@@ -61,6 +62,8 @@ public final class PostgresEngine: SQLEngine {
     private let tls: TLSConfiguration?
     /// Where write transactions wait for their statements; as many threads as connections.
     private let threads: NIOThreadPool
+    /// The names of the statements prepared on the pool's connections.
+    private let statements = PreparedStatements()
 
     /// The URL without its password.
     public var location: String { url.description }
@@ -145,13 +148,43 @@ public final class PostgresEngine: SQLEngine {
     }
 
     public func read<T: Sendable>(_ sql: SQL, _ decode: @escaping @Sendable (any SQLRow) throws -> T) async throws -> [T] {
-        try await query(PostgresQuery(sql)).map { try decode($0.sqlRow) }
+        try await prepared(sql).map { try decode($0.sqlRow) }
     }
 
     /// A statement in autocommit on a pooled connection: one round trip, no thread of the
     /// engine's own.
     public func writeOne<T: Sendable>(_ sql: SQL, _ decode: @escaping @Sendable (any SQLRow) throws -> T) async throws -> [T] {
-        try await query(PostgresQuery(sql)).map { try decode($0.sqlRow) }
+        try await prepared(sql).map { try decode($0.sqlRow) }
+    }
+
+    /// Runs one statement on a pooled connection as a prepared statement, prepared there the
+    /// first time (see ``PreparedStatements``), and collects its rows.
+    private func prepared(_ sql: SQL) async throws -> [PostgresRecord] {
+        let rendered = PostgresQuery.render(sql)
+        let statement = RuntimePreparedStatement(bindings: PostgresQuery(rendered: rendered).binds)
+        var retried = false
+        while true {
+            let text = RuntimePreparedStatement.Text(
+                name: statements.name(of: rendered),
+                sql: rendered.text,
+                types: rendered.values.map(\.preparedType)
+            )
+            do {
+                return try await RuntimePreparedStatement.$current.withValue(text) {
+                    var records: [PostgresRecord] = []
+                    for try await row in try await client.execute(statement, logger: logger) {
+                        records.append(PostgresRecord(row))
+                    }
+                    return records
+                }
+            } catch {
+                if statements.rename(after: error, of: rendered) == .retry, !retried {
+                    retried = true
+                    continue
+                }
+                throw await mappedProbing(error)
+            }
+        }
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
