@@ -159,6 +159,7 @@ struct Services: Sendable {
                 relyingParty: PasskeyService.relyingParty(baseURL: configuration.baseURL),
                 sessions: sessions,
                 account: account,
+                notices: notices,
                 logger: logger
             )
         )

@@ -12,6 +12,8 @@ test-artifacts/e2e/passkeys/ (English and Japanese, desktop and phone).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import re
 import shutil
@@ -109,6 +111,9 @@ def test_a_passkey_is_added_used_instead_of_a_code_and_removed(server: ServeProc
         WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "passkeys"))
         assert "The passkey was added." in page_text(driver)
         assert "Laptop" in driver.find_element(By.ID, "passkeys").text
+        # The account is told, by mail (the file transport writes .eml files in the data folder).
+        mail_dir = server.data_dir / "mail"
+        WebDriverWait(driver, 15).until(lambda _: any("(Laptop)" in mail_text(path) for path in mail_dir.glob("*.eml")))
         artifacts.page(driver, "dashboard-passkey")
         driver.get(f"http://localhost:{server.port}/?lang=ja")
         wait_for_path(driver, "/")
@@ -167,6 +172,12 @@ def test_the_code_page_with_a_passkey_on_a_phone_in_japanese(server: ServeProces
         assert width <= 390, f"the code page is {width}px wide on a 390px screen"
     finally:
         driver.quit()
+
+
+def mail_text(path: Path) -> str:
+    """The decoded subject and plain-text body of a mail the file transport wrote."""
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    return str(message["Subject"]) + "\n" + message.get_body(preferencelist=("plain",)).get_content()
 
 
 def check_with_fido2(server: ServeProcess, created: dict, asserted: dict) -> None:

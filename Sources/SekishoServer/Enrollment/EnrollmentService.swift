@@ -103,6 +103,7 @@ struct EnrollmentService: Sendable {
             driftSteps: SecondFactorService.boundedDrift(Int(step - totp.step(at: now)), window: settings.window)
         )
         let effects = SideEffects(
+            mails: [limiter.notices.mail(.authenticatorAdded, to: user, values: ["name": "TOTP"])],
             audit: [
                 NewAuditEvent(kind: AuditKind.enrolled.rawValue, subjectUserID: user.id, username: user.username, clientAddress: clientAddress),
                 NewAuditEvent(

@@ -18,6 +18,10 @@ struct NoticeMails: Sendable {
         case newBrowser = "new_browser"
         /// Failed attempts made the account wait (once per series of failures).
         case accountLocked = "account_locked"
+        /// An authenticator app or a passkey ({name}) was added to the account.
+        case authenticatorAdded = "authenticator_added"
+        /// A passkey ({name}) was removed from the account.
+        case authenticatorRemoved = "authenticator_removed"
     }
 
     func mail(_ kind: Kind, to user: User, values: [String: String] = [:]) -> NewOutboxMail {

@@ -20,6 +20,7 @@ struct PasskeyService: Sendable {
     let relyingParty: RelyingParty
     let sessions: SessionService
     let account: AccountService
+    let notices: NoticeMails
     let logger: Logger
 
     enum Refusal: Error, Equatable {
@@ -109,7 +110,7 @@ struct PasskeyService: Sendable {
                     name: name,
                     createdAt: now
                 ),
-                effects: SideEffects(audit: [event])
+                effects: SideEffects(mails: [notices.mail(.authenticatorAdded, to: user, values: ["name": name])], audit: [event])
             )
         } catch let error as StoreError where error.isDuplicate {
             logger.notice("passkey registration refused", metadata: ["user": "\(user.username)", "reason": "credential ID registered already"])
@@ -129,7 +130,9 @@ struct PasskeyService: Sendable {
             clientAddress: clientAddress,
             detail: "\(id)"
         )
-        return try await store.removePasskey(id: id, userID: user.id, at: clock.now(), effects: SideEffects(audit: [event]))
+        let name = try await store.passkeys(userID: user.id).first { $0.id == id }?.name ?? "\(id)"
+        let effects = SideEffects(mails: [notices.mail(.authenticatorRemoved, to: user, values: ["name": name])], audit: [event])
+        return try await store.removePasskey(id: id, userID: user.id, at: clock.now(), effects: effects)
     }
 
     // MARK: Signing in
