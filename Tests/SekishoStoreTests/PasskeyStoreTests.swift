@@ -73,6 +73,18 @@ import Testing
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
             #expect(spent == 1)
+            // One never answered is purged once it expired.
+            try await store.saveWebAuthnChallenge(Self.challenge(alice.id, session: "session-c"), effects: .none)
+            _ = try await store.purgeExpired(at: epoch.addingTimeInterval(301), auditBefore: epoch, mailBefore: epoch)
+            #expect(
+                !(try await store.spendWebAuthnChallenge(
+                    hash: "c0ffee",
+                    purpose: .secondFactor,
+                    userID: alice.id,
+                    sessionIDHash: "session-c",
+                    at: epoch
+                ))
+            )
         }
     }
 

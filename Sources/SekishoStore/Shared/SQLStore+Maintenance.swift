@@ -8,6 +8,8 @@ extension SQLStore {
                 "DELETE FROM session WHERE expires_at <= \(now)",
                 "DELETE FROM totp_enrollment WHERE expires_at <= \(now)",
                 "DELETE FROM remembered_browser WHERE expires_at <= \(now)",
+                // Challenges shown on a page that was never answered.
+                "DELETE FROM webauthn_challenge WHERE expires_at <= \(now)",
                 // Kept a day after use or expiry: the reset rate limit counts the last hour.
                 "DELETE FROM reset_token WHERE expires_at <= \(dayAgo)",
                 "DELETE FROM setup_token WHERE expires_at <= \(dayAgo)",
