@@ -138,6 +138,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test support: an authenticator in the test process, for the WebAuthn module's tests and
+        // the server's passkey ceremonies.
+        .target(
+            name: "WebAuthnTesting",
+            dependencies: [
+                "WebAuthn", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
@@ -154,6 +163,8 @@ let package = Package(
                 "SNTPTesting",
                 "PostgresTesting",
                 "TestSupport",
+                "WebAuthnTesting",
+                "WebAuthn",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -170,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "WebAuthnTests",
             dependencies: [
-                "WebAuthn", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                "WebAuthn", "WebAuthnTesting", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -115,7 +115,15 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     ).add(middleware: OIDCReturnFormAction(oidc: services.oidc))
     // Each route group gets the services it uses, nothing more; none touches the store.
     let renderer = services.renderer
-    LoginRoutes(login: services.login, browsers: services.knownBrowsers, returnPath: services.returnPath, renderer: renderer).register(on: pages)
+    LoginRoutes(
+        login: services.login,
+        passwordless: services.passwordless,
+        browsers: services.knownBrowsers,
+        returnPath: services.returnPath,
+        renderer: renderer
+    ).register(on: pages)
+    PasswordlessRoutes(passwordless: services.passwordless, browsers: services.knownBrowsers, returnPath: services.returnPath)
+        .register(on: pages)
     SetupRoutes(setup: services.setup, mailSettings: services.mailSettings, renderer: renderer).register(on: pages)
     OIDCAuthorizationRoutes(oidc: services.oidc, login: services.login, returnPath: services.returnPath, renderer: renderer)
         .register(on: pages)
@@ -139,7 +147,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
         remembered: services.rememberedBrowsers,
         renderer: renderer
     ).register(on: signedIn)
-    PasskeyRoutes(passkeys: services.passkeys, returnPath: services.returnPath, renderer: renderer)
+    PasskeyRoutes(passkeys: services.passkeys, browsers: services.knownBrowsers, returnPath: services.returnPath, renderer: renderer)
         .register(account: signedIn, secondFactor: secondFactor)
     AdminAPIRoutes(
         admin: services.admin,
@@ -156,6 +164,7 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
         reports: services.reports,
         outbox: services.outbox,
         mailSettings: services.mailSettings,
+        passwordless: services.passwordless,
         clockStatus: dependencies.clockStatus,
         renderer: renderer,
         operatorTime: services.operatorTime

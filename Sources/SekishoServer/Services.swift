@@ -31,6 +31,7 @@ struct Services: Sendable {
     let oidc: OIDCService
     let oidcClients: OIDCClientRegistration
     let passkeys: PasskeyService
+    let passwordless: PasswordlessService
 
     static func build(_ dependencies: Dependencies, logger: Logger) async throws -> Services {
         let configuration = dependencies.configuration
@@ -54,6 +55,12 @@ struct Services: Sendable {
         // Verified for unknown users so that they cost the same Argon2id work as known ones.
         let dummyHash = try await dependencies.hasher.hash(OpaqueToken.generate().value)
         let keys = OIDCKeyRing(store: store, box: box, clock: clock)
+        let ceremony = PasskeyCeremony(
+            store: store,
+            clock: clock,
+            relyingParty: PasskeyService.relyingParty(baseURL: configuration.baseURL),
+            logger: logger
+        )
         let account = AccountService(
             store: store,
             hasher: dependencies.hasher,
@@ -156,10 +163,18 @@ struct Services: Sendable {
             passkeys: PasskeyService(
                 store: store,
                 clock: clock,
-                relyingParty: PasskeyService.relyingParty(baseURL: configuration.baseURL),
+                ceremony: ceremony,
                 sessions: sessions,
                 account: account,
                 notices: notices,
+                logger: logger
+            ),
+            passwordless: PasswordlessService(
+                store: store,
+                clock: clock,
+                ceremony: ceremony,
+                sessions: sessions,
+                limiter: limiter,
                 logger: logger
             )
         )

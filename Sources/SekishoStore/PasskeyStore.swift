@@ -5,11 +5,12 @@ public protocol PasskeyStore: Sendable {
     /// Stores a challenge (and writes `effects`, such as the refund of a password check, with it).
     func saveWebAuthnChallenge(_ challenge: WebAuthnChallenge, effects: SideEffects) async throws
     /// Deletes the challenge if it is unexpired and was issued for `purpose`, `userID` and
-    /// `sessionIDHash`: true for exactly one of any number of concurrent callers.
+    /// `sessionIDHash` (`userID` nil: issued to nobody yet, a passwordless sign-in): true for
+    /// exactly one of any number of concurrent callers.
     func spendWebAuthnChallenge(
         hash: String,
         purpose: WebAuthnChallenge.Purpose,
-        userID: Int64,
+        userID: Int64?,
         sessionIDHash: String,
         at now: Date
     )

@@ -51,7 +51,7 @@ import Testing
             let keys = JWTKeyCollection()
             try await keys.add(jwksJSON: jwks.body)
             let claims = try await keys.verify(try #require(tokens["id_token"] as? String), as: IDTokenClaims.self)
-            #expect(claims.preferred_username == "alice" && claims.amr == ["pwd", "otp"])
+            #expect(claims.preferred_username == "alice" && claims.amr == ["pwd", "otp", "mfa"])
 
             let refreshed = try await backChannel.send(
                 port: instances.a.port,

@@ -71,7 +71,7 @@ import Testing
                 #expect(try jwsHeader(idToken)["alg"] as? String == algorithm.rawValue)
                 let claims = try await verifiedIDToken(idToken, client: client)
                 #expect(claims.iss == "http://127.0.0.1:0" && claims.aud == "app" && claims.nonce == "n-1")
-                #expect(claims.amr == ["pwd", "otp"] && claims.acr == "urn:sekisho:acr:2fa")
+                #expect(claims.amr == ["pwd", "otp", "mfa"] && claims.acr == "urn:sekisho:acr:2fa")
                 #expect(claims.at_hash == OIDCService.atHash(accessToken))
                 #expect(claims.preferred_username == "alice" && claims.email == "alice@example.com" && claims.groups == ["users"])
                 // `sub` is the stored random subject, not the user's row id or name.

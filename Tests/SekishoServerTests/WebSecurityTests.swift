@@ -161,7 +161,10 @@ import Testing
                 let response = try await client.executeRequest(uri: "/login", method: .get, headers: [:], body: nil)
                 #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
                 #expect(response.headers[.cacheControl] == "no-store")
-                #expect(!response.text.contains("<script"))
+                // The one script is the same-origin file that offers passkeys; nothing inline.
+                let scripts = Browser.allMatches(#"(<script[^>]*>[^<]*</script>)"#, in: response.text)
+                #expect(scripts == [#"<script src="/static/webauthn.js"></script>"#])
+                #expect(response.text.components(separatedBy: "<script").count == 2)
                 #expect(!response.text.contains("style=\""))
             }
         }

@@ -88,6 +88,54 @@ import Testing
         }
     }
 
+    /// A passwordless challenge belongs to nobody yet, only to the ceremony cookie it was shown
+    /// with: it is not spent for a user, nor from another cookie; one of 20 spends at once wins;
+    /// and the schema refuses a passwordless challenge with a user, or another without one.
+    @Test(arguments: StoreKind.allCases)
+    func aPasswordlessChallengeBelongsToItsCeremonyAndIsSpentOnce(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let other = try await database.open()
+            let alice = try await makeUser(store)
+            let challenge = WebAuthnChallenge(
+                hash: "c0ffee",
+                purpose: .passwordless,
+                userID: nil,
+                sessionIDHash: "ceremony-a",
+                expiresAt: epoch.addingTimeInterval(300)
+            )
+            try await store.saveWebAuthnChallenge(challenge, effects: .none)
+            for (purpose, userID, holder) in [
+                (WebAuthnChallenge.Purpose.passwordless, Optional(alice.id), "ceremony-a"), (.secondFactor, nil, "ceremony-a"),
+                (.passwordless, nil, "ceremony-b"),
+            ] {
+                #expect(!(try await store.spendWebAuthnChallenge(hash: "c0ffee", purpose: purpose, userID: userID, sessionIDHash: holder, at: epoch)))
+            }
+            let spent = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<20 {
+                    let target = index.isMultiple(of: 2) ? store : other
+                    group.addTask {
+                        try await target.spendWebAuthnChallenge(
+                            hash: "c0ffee",
+                            purpose: .passwordless,
+                            userID: nil,
+                            sessionIDHash: "ceremony-a",
+                            at: epoch
+                        )
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(spent == 1)
+            var withUser = challenge
+            withUser.userID = alice.id
+            await #expect(throws: (any Error).self) { try await store.saveWebAuthnChallenge(withUser, effects: .none) }
+            await #expect(throws: (any Error).self) {
+                try await store.saveWebAuthnChallenge(Self.challenge(alice.id, purpose: .secondFactor).withoutUser, effects: .none)
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aPasskeysCounterMovesOnceAndItsCredentialIDIsUnique(kind: StoreKind) async throws {
         try await withDatabase(kind) { database in
@@ -129,5 +177,13 @@ import Testing
             #expect(try await store.removePasskey(id: stored.id, userID: alice.id, at: epoch, effects: .none))
             #expect(try await store.passkeys(userID: alice.id).isEmpty)
         }
+    }
+}
+
+extension WebAuthnChallenge {
+    fileprivate var withoutUser: WebAuthnChallenge {
+        var copy = self
+        copy.userID = nil
+        return copy
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 import WebAuthn
+import WebAuthnTesting
 
 @Suite struct CeremonyTests {
     let party = RelyingParty(id: "login.example.com", origins: ["https://login.example.com"])

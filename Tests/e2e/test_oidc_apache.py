@@ -165,7 +165,7 @@ def test_apache_page_sees_the_claims_and_logout_ends_both_sessions(setup):
         assert "OIDC_CLAIM_preferred_username=alice" in claims, claims
         assert "OIDC_CLAIM_name=Alice Liddell" in claims, claims
         assert "OIDC_CLAIM_email=alice@example.com" in claims, claims
-        assert "OIDC_CLAIM_amr=pwd,otp" in claims, claims
+        assert "OIDC_CLAIM_amr=pwd,otp,mfa" in claims, claims
         assert "OIDC_CLAIM_iss=http://localhost:" in claims, claims
 
         # The consent page of a client that asks for it, in English and Japanese; declining

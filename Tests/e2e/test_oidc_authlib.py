@@ -123,7 +123,7 @@ def test_code_flow_with_pkce_gives_an_id_token_that_verifies_against_the_jwks(pr
     token, nonce, _ = code_flow(provider, alice, client)
     claims = check_id_token(provider, token, nonce, client_id, algorithm)
     assert claims["preferred_username"] == "alice"
-    assert claims["amr"] == ["pwd", "otp"]
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
     assert claims["groups"] == ["users"]
     assert claims["sub"] != "alice" and len(claims["sub"]) == 43
     info = client.get(provider.metadata["userinfo_endpoint"]).json()

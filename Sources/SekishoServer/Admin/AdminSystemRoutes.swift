@@ -5,17 +5,25 @@ import SekishoStore
 
 /// `/admin/system`: an at-a-glance view for administrators: sign-ins, failed attempts and lockouts per hour over the
 /// last 24 hours, the last clock check and the mail queue, each linking to where the details are; then version,
-/// database and where mail goes.
+/// database and where mail goes; and the switch of passwordless sign-in.
 struct AdminSystemRoutes {
     let reports: AdminReports
     let outbox: OutboxStatus
     let mailSettings: MailSettingsService
+    let passwordless: PasswordlessService
     let clockStatus: ClockStatus
     let renderer: PageRenderer
     let operatorTime: OperatorTime
 
     func register(on group: RouterGroup<AdminContext>) {
         group.get("/admin/system", use: show)
+        group.post("/admin/system/passwordless", use: switchPasswordless)
+    }
+
+    func switchPasswordless(_ request: Request, context: AdminContext) async throws -> Response {
+        let enabled = context.web.form["passwordless"] == "on"
+        try await passwordless.setEnabled(enabled, by: context.session.user, clientAddress: context.clientAddress)
+        return Redirect.response(to: "/admin/system?passwordless=saved")
     }
 
     func show(_ request: Request, context: AdminContext) async throws -> Response {
@@ -48,6 +56,7 @@ struct AdminSystemRoutes {
                 hourLabel: { String(time.text($0).dropFirst(11).prefix(5)) }
             ),
             "legend": Self.legend(chart, labels: labels),
+            "passwordless": try await passwordless.isEnabled(),
         ]
         if let clock = clockStatus.last {
             values["clock"] = Self.clockValues(
@@ -56,7 +65,9 @@ struct AdminSystemRoutes {
                 checkedAt: time.text(clock.checkedAt)
             )
         }
-        return renderer.render(Page("admin-system", title: "admin.system_title", values: values), web: context.web, path: "/admin/system")
+        var page = Page("admin-system", title: "admin.system_title", values: values)
+        if request.uri.queryParameters["passwordless"] == "saved" { page = page.with(.success, "admin.system_passwordless_saved") }
+        return renderer.render(page, web: context.web, path: "/admin/system")
     }
 
     /// One legend entry per series: its total over 24 hours and the audit log filtered to it.

@@ -117,7 +117,7 @@ struct EnrollmentService: Sendable {
             attempt: .signedIn(charge)
         )
         // The binding, its recovery codes and the signed-in session in one transaction.
-        let next = sessions.prepare(.signedIn, for: user, replacing: session, clientAddress: clientAddress)
+        let next = sessions.prepare(.signedIn, for: user, by: SignInMethods.passwordAndCode, replacing: session, clientAddress: clientAddress)
         let confirmed = try await store.confirmEnrollment(
             enrollmentID: pending.id,
             binding: binding,

@@ -3,6 +3,7 @@ import Hummingbird
 /// `GET/POST /login` and `POST /logout`.
 struct LoginRoutes {
     let login: LoginService
+    let passwordless: PasswordlessService
     let browsers: KnownBrowsers
     let returnPath: ReturnPath
     let renderer: PageRenderer
@@ -21,10 +22,13 @@ struct LoginRoutes {
         }
         // A user ID to fill in: an OpenID client's login_hint, passed on by /oidc/authorize.
         let username = request.uri.queryParameters["username"].map(String.init).flatMap { $0.count <= 64 ? $0 : nil } ?? ""
-        var page = Page("login", title: "login.title", values: ["rd": rd ?? "", "username": username])
+        let offersPasskeys = try await passwordless.isEnabled()
+        var page = Page("login", title: "login.title", values: ["rd": rd ?? "", "username": username, "passwordless": offersPasskeys])
         // The page most often asked for, by people and by bots: without rd it is the same for all.
-        if rd == nil, username.isEmpty { page = page.sharable() }
-        if request.uri.queryParameters["expired"] != nil {
+        if rd == nil, username.isEmpty { page = page.sharable(variant: offersPasskeys ? "passwordless" : "") }
+        if let (kind, key) = PasskeyRoutes.message(request) {
+            page = page.with(kind, key)
+        } else if request.uri.queryParameters["expired"] != nil {
             page = page.with(.notice, "login.expired")
         } else if request.uri.queryParameters["reset"] != nil {
             page = page.with(.success, "reset.done")
@@ -47,7 +51,8 @@ struct LoginRoutes {
             rememberedBrowser: request.cookies[RememberedBrowsers.cookieName]?.value
         )
         guard case .accepted(let next, let user, let cookie) = outcome else {
-            let page = Page("login", title: "login.title", values: ["username": username, "rd": rd ?? ""]).with(.error, "login.failed")
+            let values: [String: Any] = ["username": username, "rd": rd ?? "", "passwordless": try await passwordless.isEnabled()]
+            let page = Page("login", title: "login.title", values: values).with(.error, "login.failed")
             return renderer.render(page, web: context.web, path: "/login")
         }
         let target =

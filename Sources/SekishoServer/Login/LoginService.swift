@@ -75,7 +75,14 @@ struct LoginService: Sendable {
         if next == .verify, let rememberedBrowser, remembered.isOffered {
             // A browser remembered for this account skips the code, never the password: checked,
             // used and the session begun in one transaction.
-            let prepared = sessions.prepare(.signedIn, for: user, replacing: nil, clientAddress: clientAddress, userAgent: userAgent)
+            let prepared = sessions.prepare(
+                .signedIn,
+                for: user,
+                by: SignInMethods.passwordInRememberedBrowser,
+                replacing: nil,
+                clientAddress: clientAddress,
+                userAgent: userAgent
+            )
             let effects = SideEffects(
                 audit: [signIn(user, clientAddress: clientAddress, detail: "remembered_browser")],
                 attempt: .signedIn(charge)
@@ -99,6 +106,7 @@ struct LoginService: Sendable {
         let cookie = try await sessions.start(
             next == .signedIn ? .signedIn : .awaitingSecondFactor,
             for: user,
+            by: SignInMethods.password,
             replacing: previous,
             clientAddress: clientAddress,
             userAgent: userAgent,

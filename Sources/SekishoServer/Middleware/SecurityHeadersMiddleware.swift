@@ -5,13 +5,14 @@ import Hummingbird
 /// of pages that may show secrets.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Browsers check the redirect that answers a form against `form-action` too, so the apps a
-    /// signed-in person returns to (forward auth) are listed there.
+    /// signed-in person returns to (forward auth) are listed there. `connect-src 'self'`: the
+    /// login page's script asks the server for a passwordless sign-in's challenge.
     let contentSecurityPolicy: String
 
     init(formActionSources: String = "") {
         let formAction = (["'self'"] + (formActionSources.isEmpty ? [] : [formActionSources])).joined(separator: " ")
         contentSecurityPolicy =
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'"
     }
 
     static var referrerPolicy: HTTPField.Name { HTTPField.Name("Referrer-Policy")! }

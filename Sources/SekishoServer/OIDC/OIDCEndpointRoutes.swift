@@ -46,7 +46,7 @@ struct OIDCEndpointRoutes {
             "introspection_endpoint_auth_methods_supported": .strings(["client_secret_basic", "client_secret_post"]),
             "code_challenge_methods_supported": .strings(["S256"]),
             "prompt_values_supported": .strings(["none", "login", "consent"]),
-            "acr_values_supported": .strings([OIDCService.acr(amr: ["pwd", "otp"]), OIDCService.acr(amr: ["pwd"])]),
+            "acr_values_supported": .strings([OIDCService.acr(amr: SignInMethods.passwordAndCode), OIDCService.acr(amr: SignInMethods.password)]),
             "claims_parameter_supported": .bool(false),
             "request_parameter_supported": .bool(false),
             "request_uri_parameter_supported": .bool(false),

@@ -216,7 +216,7 @@ struct OIDCService: Sendable {
             userID: user.id,
             scope: request.scope,
             authTime: session.record.authenticatedAt,
-            amr: Self.amr(user).joined(separator: " "),
+            amr: Self.amr(session).joined(separator: " "),
             createdAt: now
         )
         let event = NewAuditEvent(
@@ -241,10 +241,16 @@ struct OIDCService: Sendable {
         return code.value
     }
 
-    /// How the user signed in: the password, and the second factor when it is on (RFC 8176).
-    static func amr(_ user: User) -> [String] { user.twoFactorEnabled ? ["pwd", "otp"] : ["pwd"] }
+    /// How the user signed in (RFC 8176), as the session recorded it. A session begun before
+    /// sessions recorded it: the password, and a code when two-factor is on.
+    static func amr(_ session: ActiveSession) -> [String] {
+        if !session.record.methods.isEmpty { return session.record.methods }
+        return session.user.twoFactorEnabled ? SignInMethods.passwordAndCode : SignInMethods.password
+    }
 
-    static func acr(amr: [String]) -> String { amr.contains("otp") ? "urn:sekisho:acr:2fa" : "urn:sekisho:acr:password" }
+    static func acr(amr: [String]) -> String {
+        SignInMethods.isMultiFactor(amr) ? "urn:sekisho:acr:2fa" : "urn:sekisho:acr:password"
+    }
 
     /// A refusal shown on our page: `reason` names the metric and the text (`oidc.error.<reason>`).
     private func refusePage(_ reason: String) -> AuthorizationRefusal {

@@ -7,6 +7,7 @@ import SekishoStore
 /// dashboard or the code page as `?passkey=` words, which those pages turn into messages.
 struct PasskeyRoutes {
     let passkeys: PasskeyService
+    let browsers: KnownBrowsers
     let returnPath: ReturnPath
     let renderer: PageRenderer
 
@@ -19,6 +20,7 @@ struct PasskeyRoutes {
         "bad_name": (.error, "passkeys.name_invalid"),
         "refused": (.error, "passkeys.refused"),
         "sign_in_refused": (.error, "passkeys.sign_in_refused"),
+        "passwordless_refused": (.error, "passkeys.passwordless_refused"),
     ]
 
     static func message(_ request: Request) -> (Page.MessageKind, String)? {
@@ -83,6 +85,8 @@ struct PasskeyRoutes {
             )
             var response = Redirect.response(to: rd ?? "/")
             response.setCookie(cookie)
+            // A sign-in like any other: a browser this account never used gets its notice.
+            response.setCookie(try await browsers.signedIn(context.session.user, request: request, clientAddress: context.clientAddress))
             return response
         } catch is PasskeyService.Refusal {
             let query = returnPath.query(rd)

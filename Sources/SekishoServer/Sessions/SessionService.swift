@@ -78,22 +78,25 @@ struct SessionService: Sendable {
     func start(
         _ state: SessionRecord.State,
         for user: User,
+        by methods: [String],
         replacing previous: ActiveSession?,
         clientAddress: String,
         userAgent: String,
         effects: SideEffects = .none
     ) async throws -> Cookie {
-        let prepared = prepare(state, for: user, replacing: previous, clientAddress: clientAddress, userAgent: userAgent)
+        let prepared = prepare(state, for: user, by: methods, replacing: previous, clientAddress: clientAddress, userAgent: userAgent)
         try await store.createSession(prepared.record, replacing: previous?.record.idHash, effects: effects)
         if state == .signedIn { metrics.signInsOK.increment() }
         return prepared.cookie
     }
 
-    /// A new session's record and cookie, not yet stored. `userAgent` nil: the one the half-way
-    /// session `previous` began with (the code step continues the password step's browser).
+    /// A new session's record and cookie, not yet stored. `methods`: how the user proved who they
+    /// are (``SignInMethods``). `userAgent` nil: the one the half-way session `previous` began with
+    /// (the code step continues the password step's browser).
     func prepare(
         _ state: SessionRecord.State,
         for user: User,
+        by methods: [String],
         replacing previous: ActiveSession?,
         clientAddress: String,
         userAgent: String? = nil
@@ -119,7 +122,8 @@ struct SessionService: Sendable {
             expiresAt: expiresAt,
             authenticatedAt: authenticatedAt,
             clientAddress: clientAddress,
-            userAgent: userAgent ?? (continuing ? previous?.record.userAgent : nil) ?? ""
+            userAgent: userAgent ?? (continuing ? previous?.record.userAgent : nil) ?? "",
+            methods: methods
         )
         return Prepared(record: record, cookie: cookie(value: token.value))
     }

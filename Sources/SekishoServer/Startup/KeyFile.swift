@@ -2,9 +2,13 @@ import Foundation
 
 #if canImport(Glibc)
 // Since JWTKit joined the module's dependencies, the compiler finds `struct stat` in
-// CoreFoundation's clang module, and with MemberImportVisibility its members need that import.
+// CoreFoundation's clang module, and with MemberImportVisibility its members need that import;
+// depending on the order the module's files load the others, it finds it in CDispatch's instead.
 import CoreFoundation
 import Glibc
+#if canImport(CDispatch)
+import CDispatch
+#endif
 #elseif canImport(Musl)
 import Musl
 #elseif canImport(Darwin)

@@ -42,4 +42,5 @@ enum AuditKind: String, CaseIterable {
     case passkeyAdded = "passkey_added"
     case passkeyRemoved = "passkey_removed"
     case passkeyCounterRegressed = "passkey_counter_regressed"
+    case passwordlessChanged = "passwordless_changed"
 }

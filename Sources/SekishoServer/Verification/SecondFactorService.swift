@@ -41,7 +41,7 @@ struct SecondFactorService: Sendable {
         let user = session.user
         let code = CodeInput.digits(input) ?? ""
         // Whichever code it is, the signed-in session begins in the transaction that spends it.
-        let next = sessions.prepare(.signedIn, for: user, replacing: session, clientAddress: clientAddress)
+        let next = sessions.prepare(.signedIn, for: user, by: SignInMethods.passwordAndCode, replacing: session, clientAddress: clientAddress)
         let start = SessionStart(next.record, replacing: session.record.idHash)
         var phoneClockOffset: Int? = nil
         if code.count == 6 {

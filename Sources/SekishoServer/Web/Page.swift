@@ -17,6 +17,8 @@ struct Page {
     /// Set by a route whose `values` are the same for every visitor (the plain login page): the
     /// renderer may then reuse the page it rendered for the language, with only the CSRF token new.
     var sameForEveryone = false
+    /// Names what else the shared page depends on (a setting it shows), so that a change renders it anew.
+    var sharedVariant = ""
 
     init(_ template: String, title: String, values: [String: Any] = [:], status: HTTPResponse.Status = .ok) {
         self.template = template
@@ -25,9 +27,10 @@ struct Page {
         self.status = status
     }
 
-    func sharable() -> Page {
+    func sharable(variant: String = "") -> Page {
         var page = self
         page.sameForEveryone = true
+        page.sharedVariant = variant
         return page
     }
 

@@ -120,16 +120,18 @@ struct PageRenderer: Sendable {
     /// this request's CSRF token put in.
     func html(_ page: Page, web: WebState, path: String) -> ByteBuffer? {
         guard page.sameForEveryone, web.session?.isSignedIn != true else { return renderMustache(page, web: web, path: path).map(ByteBuffer.init) }
-        let key = "\(page.template) \(web.language.rawValue) \(path) \(page.title) \(page.message.map { "\($0.kind) \($0.key)" } ?? "")"
-        let halves =
-            sharedPages.halves(for: key)
+        let key =
+            "\(page.template) \(web.language.rawValue) \(path) \(page.title) \(page.message.map { "\($0.kind) \($0.key)" } ?? "") \(page.sharedVariant)"
+        let pieces =
+            sharedPages.pieces(for: key)
             ?? sharedPages.store(SharedPages.split(renderMustache(page, web: web.withCSRFToken(SharedPages.marker), path: path)), for: key)
-        guard let halves else { return renderMustache(page, web: web, path: path).map(ByteBuffer.init) }
+        guard let pieces else { return renderMustache(page, web: web, path: path).map(ByteBuffer.init) }
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(halves.before.utf8.count + web.csrfToken.utf8.count + halves.after.utf8.count)
-        buffer.writeString(halves.before)
-        buffer.writeString(web.csrfToken)
-        buffer.writeString(halves.after)
+        buffer.reserveCapacity(pieces.utf8Count + (pieces.texts.count - 1) * web.csrfToken.utf8.count)
+        for (index, text) in pieces.texts.enumerated() {
+            if index > 0 { buffer.writeString(web.csrfToken) }
+            buffer.writeString(text)
+        }
         return buffer
     }
 
@@ -151,34 +153,36 @@ struct PageRenderer: Sendable {
     }
 }
 
-/// Pages rendered once per language (and path, title and message) for everyone, kept as the
-/// text before and after the CSRF token. A handful of entries: only routes that mark a page
-/// ``Page/sameForEveryone`` (with values that do not come from the request) are kept.
+/// Pages rendered once per language (and path, title, message and variant) for everyone, kept as
+/// the texts between the places of the CSRF token (one per form). A handful of entries: only
+/// routes that mark a page ``Page/sameForEveryone`` (with values that do not come from the
+/// request) are kept.
 final class SharedPages: Sendable {
-    struct Halves: Sendable {
-        let before: String
-        let after: String
+    struct Pieces: Sendable {
+        /// At least two: the token goes between each two.
+        let texts: [String]
+        let utf8Count: Int
     }
 
     /// Stands for the token while the page is rendered: no token or template text contains it.
     static let marker = "\u{1}csrf\u{1}"
 
-    private let pages = Mutex<[String: Halves]>([:])
+    private let pages = Mutex<[String: Pieces]>([:])
 
-    func halves(for key: String) -> Halves? { pages.withLock { $0[key] } }
+    func pieces(for key: String) -> Pieces? { pages.withLock { $0[key] } }
 
-    /// Keeps `halves` (if any) under `key` and returns them.
-    func store(_ halves: Halves?, for key: String) -> Halves? {
-        guard let halves else { return nil }
-        pages.withLock { $0[key] = halves }
-        return halves
+    /// Keeps `pieces` (if any) under `key` and returns them.
+    func store(_ pieces: Pieces?, for key: String) -> Pieces? {
+        guard let pieces else { return nil }
+        pages.withLock { $0[key] = pieces }
+        return pieces
     }
 
-    /// The page around the one place its token goes; nil when the token is not there exactly once.
-    static func split(_ html: String?) -> Halves? {
+    /// The page around the places its token goes; nil when the token is not there at all.
+    static func split(_ html: String?) -> Pieces? {
         guard let html else { return nil }
         let parts = html.components(separatedBy: marker)
-        guard parts.count == 2 else { return nil }
-        return Halves(before: parts[0], after: parts[1])
+        guard parts.count >= 2 else { return nil }
+        return Pieces(texts: parts, utf8Count: parts.reduce(0) { $0 + $1.utf8.count })
     }
 }

@@ -49,17 +49,21 @@ public struct WebAuthnChallenge: Sendable, Equatable {
         case registration
         /// Confirming a half-way sign-in with a passkey instead of a code.
         case secondFactor = "second_factor"
+        /// Signing in with a discoverable passkey from the login page, before anyone is known.
+        case passwordless
     }
 
     /// SHA-256 of the challenge, hex: the challenge itself is not kept.
     public var hash: String
     public var purpose: Purpose
-    public var userID: Int64
-    /// The session it was shown to; spending it from another session fails.
+    /// The user it was issued to; nil for ``Purpose/passwordless``, whose user the passkey names.
+    public var userID: Int64?
+    /// The session it was shown to (for ``Purpose/passwordless``: the SHA-256 of the login
+    /// page's ceremony cookie); spending it from another fails.
     public var sessionIDHash: String
     public var expiresAt: Date
 
-    public init(hash: String, purpose: Purpose, userID: Int64, sessionIDHash: String, expiresAt: Date) {
+    public init(hash: String, purpose: Purpose, userID: Int64?, sessionIDHash: String, expiresAt: Date) {
         self.hash = hash
         self.purpose = purpose
         self.userID = userID

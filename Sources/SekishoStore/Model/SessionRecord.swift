@@ -15,6 +15,9 @@ public struct SessionRecord: Sendable, Equatable, Codable {
     /// The browser's `User-Agent` as it signed in (cut to ``maximumUserAgentLength``), for the
     /// sessions list.
     public var userAgent: String
+    /// How the user proved who they are (RFC 8176 names: `pwd`, `otp`, `hwk`, `user`, `mfa`), for
+    /// the OpenID provider's `amr`; empty for sessions begun before it was recorded.
+    public var methods: [String]
 
     /// Longer `User-Agent` values are cut: they name a browser in far fewer characters.
     public static let maximumUserAgentLength = 512
@@ -39,7 +42,8 @@ public struct SessionRecord: Sendable, Equatable, Codable {
         expiresAt: Date,
         authenticatedAt: Date,
         clientAddress: String,
-        userAgent: String = ""
+        userAgent: String = "",
+        methods: [String] = []
     ) {
         self.idHash = idHash
         self.userID = userID
@@ -50,6 +54,7 @@ public struct SessionRecord: Sendable, Equatable, Codable {
         self.authenticatedAt = authenticatedAt
         self.clientAddress = clientAddress
         self.userAgent = String(userAgent.prefix(Self.maximumUserAgentLength))
+        self.methods = methods
     }
 }
 

@@ -124,7 +124,7 @@ public final class PostgresEngine: SQLEngine {
         }
     }
 
-    /// The names of the migrations applied so far, oldest first.
+    /// The names of the migrations applied so far, by name.
     public func appliedMigrations() async throws -> [String] {
         try await query("SELECT name FROM schema_migrations ORDER BY name").map { try $0("name", as: String.self) }
     }

@@ -41,7 +41,8 @@ extension SessionRecord {
             expiresAt: try row.date("expires_at"),
             authenticatedAt: try row.date("authenticated_at"),
             clientAddress: try row.string("client_address"),
-            userAgent: try row.string("user_agent")
+            userAgent: try row.string("user_agent"),
+            methods: try row.string("amr").split(separator: " ").map(String.init)
         )
     }
 }

@@ -16,7 +16,7 @@ extension SQLStore: PasskeyStore {
     public func spendWebAuthnChallenge(
         hash: String,
         purpose: WebAuthnChallenge.Purpose,
-        userID: Int64,
+        userID: Int64?,
         sessionIDHash: String,
         at now: Date
     )
@@ -28,7 +28,7 @@ extension SQLStore: PasskeyStore {
             return try db.execute(
                 """
                 DELETE FROM webauthn_challenge
-                WHERE challenge_hash = \(hash) AND purpose = \(purpose.rawValue) AND user_id = \(userID)
+                WHERE challenge_hash = \(hash) AND purpose = \(purpose.rawValue) AND user_id IS NOT DISTINCT FROM \(userID)
                   AND session_id_hash = \(sessionIDHash) AND expires_at > \(now)
                 """
             ) == 1

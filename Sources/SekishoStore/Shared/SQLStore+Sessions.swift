@@ -33,9 +33,9 @@ extension SQLStore: SessionStore {
         }
         statements.append { when in
             """
-            INSERT INTO session (id_hash, user_id, state, created_at, last_seen_at, expires_at, authenticated_at, client_address, user_agent)
+            INSERT INTO session (id_hash, user_id, state, created_at, last_seen_at, expires_at, authenticated_at, client_address, user_agent, amr)
             SELECT \(new.idHash), \(new.userID), \(new.state.rawValue), \(new.createdAt), \(new.lastSeenAt), \(new.expiresAt),
-                   CAST(\(new.authenticatedAt) AS DOUBLE PRECISION), \(new.clientAddress), \(new.userAgent)
+                   CAST(\(new.authenticatedAt) AS DOUBLE PRECISION), \(new.clientAddress), \(new.userAgent), \(new.methods.joined(separator: " "))
             WHERE \(when)
             """
         }

@@ -23,8 +23,12 @@ public final class SQLStore<Engine: SQLEngine>: Store, Sendable {
     }
 
     /// The names of the migrations applied so far, oldest first.
+    /// The names of the migrations applied, in the order they run (names from a newer version
+    /// of Sekisho, unknown here, last): `v10-…` follows `v9-…`, which sorting by name would not.
     public func appliedMigrations() async throws -> [String] {
-        try await engine.appliedMigrations()
+        let applied = try await engine.appliedMigrations()
+        let known = SchemaMigrations.all.map(\.name)
+        return known.filter(applied.contains) + applied.filter { !known.contains($0) }.sorted()
     }
 
     public func ping() async throws {

@@ -4,7 +4,7 @@ import Foundation
 import WebAuthn
 
 /// A CBOR encoder for the tests' own authenticator (the server never encodes CBOR).
-func cbor(_ item: CBOR) -> [UInt8] {
+public func cbor(_ item: CBOR) -> [UInt8] {
     func head(_ major: UInt8, _ value: UInt64) -> [UInt8] {
         switch value {
         case 0..<24: [major << 5 | UInt8(value)]
@@ -29,22 +29,23 @@ func cbor(_ item: CBOR) -> [UInt8] {
     }
 }
 
-func int(_ value: Int) -> CBOR { value >= 0 ? .unsigned(UInt64(value)) : .negative(UInt64(-1 - value)) }
+public func int(_ value: Int) -> CBOR { value >= 0 ? .unsigned(UInt64(value)) : .negative(UInt64(-1 - value)) }
 
 /// An authenticator in the test process: one credential of the given algorithm, making the
-/// registration and assertion data a browser would pass on, with knobs to get them wrong.
-struct SoftwareAuthenticator {
-    enum Key {
+/// registration and assertion data a browser would pass on, with knobs to get them wrong. For the
+/// tests of the WebAuthn module and of the server's passkey ceremonies.
+public struct SoftwareAuthenticator: Sendable {
+    public enum Key: Sendable {
         case p256(P256.Signing.PrivateKey)
         case ed25519(Curve25519.Signing.PrivateKey)
         case rsa(_RSA.Signing.PrivateKey)
     }
 
-    let key: Key
-    let credentialID: [UInt8]
-    var counter: UInt32 = 0
+    public let key: Key
+    public let credentialID: [UInt8]
+    public var counter: UInt32 = 0
 
-    init(_ algorithm: COSEKey.Algorithm) throws {
+    public init(_ algorithm: COSEKey.Algorithm) throws {
         switch algorithm {
         case .es256: key = .p256(P256.Signing.PrivateKey())
         case .eddsa: key = .ed25519(Curve25519.Signing.PrivateKey())
@@ -53,7 +54,7 @@ struct SoftwareAuthenticator {
         credentialID = (0..<32).map { _ in UInt8.random(in: 0...255) }
     }
 
-    var coseKey: [UInt8] {
+    public var coseKey: [UInt8] {
         get throws {
             switch key {
             case .p256(let key):
@@ -80,7 +81,7 @@ struct SoftwareAuthenticator {
         }
     }
 
-    func sign(_ data: [UInt8]) throws -> [UInt8] {
+    public func sign(_ data: [UInt8]) throws -> [UInt8] {
         switch key {
         case .p256(let key): Array(try key.signature(for: data).derRepresentation)
         case .ed25519(let key): Array(try key.signature(for: data))
@@ -88,19 +89,27 @@ struct SoftwareAuthenticator {
         }
     }
 
-    struct Options {
-        var rpID = "login.example.com"
-        var origin = "https://login.example.com"
-        var type: String?
-        var flags: UInt8 = 0x05  // UP + UV
-        var format = "none"
+    public struct Options {
+        public var rpID = "login.example.com"
+        public var origin = "https://login.example.com"
+        public var type: String?
+        public var flags: UInt8 = 0x05  // UP + UV
+        public var format = "none"
+
+        public init() {}
+
+        public init(rpID: String, origin: String, flags: UInt8 = 0x05) {
+            self.rpID = rpID
+            self.origin = origin
+            self.flags = flags
+        }
     }
 
-    static func clientData(type: String, challenge: [UInt8], origin: String) -> [UInt8] {
+    public static func clientData(type: String, challenge: [UInt8], origin: String) -> [UInt8] {
         Array(#"{"type":"\#(type)","challenge":"\#(Base64URL.encode(challenge))","origin":"\#(origin)","crossOrigin":false}"#.utf8)
     }
 
-    func authenticatorData(_ options: Options, attested: Bool) throws -> [UInt8] {
+    public func authenticatorData(_ options: Options, attested: Bool) throws -> [UInt8] {
         var data = Array(SHA256.hash(data: Array(options.rpID.utf8)))
         data.append(options.flags | (attested ? 0x40 : 0))
         data += withUnsafeBytes(of: counter.bigEndian, Array.init)
@@ -112,7 +121,7 @@ struct SoftwareAuthenticator {
     }
 
     /// `navigator.credentials.create`: client data JSON and attestation object.
-    func register(challenge: [UInt8], _ options: Options = Options()) throws -> (clientDataJSON: [UInt8], attestationObject: [UInt8]) {
+    public func register(challenge: [UInt8], _ options: Options = Options()) throws -> (clientDataJSON: [UInt8], attestationObject: [UInt8]) {
         let clientData = Self.clientData(type: options.type ?? "webauthn.create", challenge: challenge, origin: options.origin)
         let authData = try authenticatorData(options, attested: true)
         var statement = CBOR.map([])
@@ -130,7 +139,7 @@ struct SoftwareAuthenticator {
     }
 
     /// `navigator.credentials.get`: client data JSON, authenticator data and signature; the counter moves on.
-    mutating func assert(
+    public mutating func assert(
         challenge: [UInt8],
         _ options: Options = Options()
     ) throws -> (clientDataJSON: [UInt8], authenticatorData: [UInt8], signature: [UInt8]) {
