@@ -5,6 +5,11 @@ import Foundation
 // CoreFoundation's clang module, and with MemberImportVisibility its members need that import.
 import CoreFoundation
 import Glibc
+// Depending on the order the module's files load the clang modules, `struct stat` can be found
+// in Dispatch's clang module instead.
+#if canImport(CDispatch)
+import CDispatch
+#endif
 #elseif canImport(Musl)
 import Musl
 #elseif canImport(Darwin)
