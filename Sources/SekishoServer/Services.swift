@@ -31,6 +31,7 @@ struct Services: Sendable {
     let oidc: OIDCService
     let oidcClients: OIDCClientRegistration
     let passkeys: PasskeyService
+    let authenticators: AuthenticatorService
 
     static func build(_ dependencies: Dependencies, logger: Logger) async throws -> Services {
         let configuration = dependencies.configuration
@@ -161,6 +162,15 @@ struct Services: Sendable {
                 account: account,
                 notices: notices,
                 logger: logger
+            ),
+            authenticators: AuthenticatorService(
+                store: store,
+                secretBox: box,
+                clock: clock,
+                settings: configuration.totp,
+                limiter: limiter,
+                account: account,
+                notices: notices
             )
         )
     }
