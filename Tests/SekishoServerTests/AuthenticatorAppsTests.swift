@@ -16,6 +16,8 @@ import Testing
     /// From the dashboard of a signed-in `browser`: the password, then the new app's page, then
     /// its code. Returns the new app's key.
     static func addApp(_ environment: TestEnvironment, _ browser: inout Browser, name: String) async throws -> String {
+        // A second later than the first app, which makes it the second in the order apps are listed and checked in.
+        environment.clock.advance(by: 1)
         try await browser.get("/")
         let page = try await browser.post("/account/authenticators/app/new", [("password", "correct horse battery")])
         guard page.status == .ok, let key = browser.manualKey else { throw BrowserError("no new app page: \(page.status)") }
@@ -32,6 +34,7 @@ import Testing
                 let first = try await environment.signInAndEnroll(&browser)
                 try await browser.get("/")
                 let session = browser.sessionCookie
+                environment.clock.advance(by: 1)
 
                 // A wrong password shows no key and stores nothing.
                 let refused = try await browser.post("/account/authenticators/app/new", [("password", "wrong")])
