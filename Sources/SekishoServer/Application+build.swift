@@ -142,21 +142,28 @@ func buildRouter(_ services: Services) -> Router<SekishoRequestContext> {
     let signedIn = pages.group(context: SignedInContext.self)
     DashboardRoutes(
         account: services.account,
-        passkeys: services.passkeys,
+        authenticators: services.authenticators,
         sessionList: services.sessionList,
         remembered: services.rememberedBrowsers,
         renderer: renderer
     ).register(on: signedIn)
     PasskeyRoutes(passkeys: services.passkeys, browsers: services.knownBrowsers, returnPath: services.returnPath, renderer: renderer)
         .register(account: signedIn, secondFactor: secondFactor)
+    AuthenticatorRoutes(authenticators: services.authenticators, sessions: services.sessions, renderer: renderer).register(on: signedIn)
     AdminAPIRoutes(
         admin: services.admin,
         reports: services.reports,
         authentication: APIAuthMiddleware(admin: services.admin, sessions: services.sessions, expectedOrigin: services.expectedOrigin)
     ).register(on: router)
     let admin = pages.group(context: AdminContext.self)
-    AdminUserRoutes(admin: services.admin, reports: services.reports, mailSettings: services.mailSettings, renderer: renderer)
-        .register(on: admin)
+    AdminUserRoutes(
+        admin: services.admin,
+        reports: services.reports,
+        authenticators: services.authenticators,
+        mailSettings: services.mailSettings,
+        renderer: renderer
+    )
+    .register(on: admin)
     AdminMailRoutes(mailSettings: services.mailSettings, renderer: renderer).register(on: admin)
     AdminClientRoutes(registration: services.oidcClients, issuer: services.oidc.issuer, renderer: renderer).register(on: admin)
     AdminAuditRoutes(reports: services.reports, renderer: renderer, operatorTime: services.operatorTime).register(on: admin)

@@ -32,6 +32,7 @@ struct Services: Sendable {
     let oidcClients: OIDCClientRegistration
     let passkeys: PasskeyService
     let passwordless: PasswordlessService
+    let authenticators: AuthenticatorService
 
     static func build(_ dependencies: Dependencies, logger: Logger) async throws -> Services {
         let configuration = dependencies.configuration
@@ -176,6 +177,15 @@ struct Services: Sendable {
                 sessions: sessions,
                 limiter: limiter,
                 logger: logger
+            ),
+            authenticators: AuthenticatorService(
+                store: store,
+                secretBox: box,
+                clock: clock,
+                settings: configuration.totp,
+                limiter: limiter,
+                account: account,
+                notices: notices
             )
         )
     }

@@ -19,8 +19,6 @@ public protocol PasskeyStore: Sendable {
     func addPasskey(_ passkey: Passkey, effects: SideEffects) async throws -> Passkey
     func passkeys(userID: Int64) async throws -> [Passkey]
     func passkey(credentialID: Data) async throws -> Passkey?
-    /// Removes one of the user's passkeys; false when the user has none with that id.
-    func removePasskey(id: Int64, userID: Int64, at now: Date, effects: SideEffects) async throws -> Bool
     /// A passkey's use: its counter moves from `storedCount` to `newCount` only if nobody moved it
     /// meanwhile (the same assertion sent twice is spent once), and `startingSession` begins in
     /// the same transaction. False when the counter had moved.

@@ -59,14 +59,18 @@ public protocol UserStore: Sendable {
 }
 
 public protocol SecondFactorStore: Sendable {
-    func binding(userID: Int64) async throws -> TOTPBinding?
+    /// The user's authenticator apps, oldest first: the order a code is checked in.
+    func bindings(userID: Int64) async throws -> [TOTPBinding]
+    /// True when the user has an authenticator app or a passkey: a sign-in asks for it rather
+    /// than enrolling one.
+    func hasAuthenticator(userID: Int64) async throws -> Bool
     /// Stores a new pending enrollment; any other pending enrollment of the user is discarded (S5).
     func savePendingEnrollment(_ enrollment: PendingEnrollment) async throws
     func pendingEnrollment(userID: Int64, sessionIDHash: String, at now: Date) async throws -> PendingEnrollment?
-    /// Confirms an enrollment in one transaction: the old binding is replaced (S13), the pending row
-    /// removed, a new set of recovery codes replaces all old ones, and `startingSession` (if any)
-    /// begins. Returns false, changing nothing, when the pending enrollment no longer exists
-    /// (confirmed meanwhile, or abandoned).
+    /// Confirms the enrollment of a sign-in in one transaction: the user's old apps are replaced
+    /// (S13), the pending row removed, a new set of recovery codes replaces all old ones, and
+    /// `startingSession` (if any) begins. Returns false, changing nothing, when the pending
+    /// enrollment no longer exists (confirmed meanwhile, or abandoned).
     func confirmEnrollment(
         enrollmentID: String,
         binding: TOTPBinding,
@@ -74,14 +78,22 @@ public protocol SecondFactorStore: Sendable {
         startingSession: SessionStart?,
         effects: SideEffects
     ) async throws -> Bool
-    /// The replay guard and the sign-in it grants, in one transaction: when `gate` (if any) lets
-    /// the guess through and `step` is greater than the stored one, it becomes `last_step` (and
-    /// `drift` the binding's learned drift), the
+    /// Confirms the enrollment of one more app (from the dashboard) in one transaction: the
+    /// binding is added beside the user's others, the pending row removed, `effects` written;
+    /// recovery codes, sessions and the other apps stay. False, changing nothing, when the
+    /// pending enrollment no longer exists.
+    func addBinding(enrollmentID: String, binding: TOTPBinding, effects: SideEffects) async throws -> Bool
+    /// Renames one of the user's authenticators; false when the user has none with that id.
+    func renameAuthenticator(_ authenticator: AuthenticatorID, userID: Int64, name: String, at now: Date, effects: SideEffects) async throws -> Bool
+    /// The replay guard of one binding and the sign-in it grants, in one transaction: when `gate`
+    /// (if any) lets the guess through and `step` is greater than the binding's stored one, it
+    /// becomes `last_step` (and `drift` the binding's learned drift, `now` its last use), the
     /// account's series of failures ends, `startingSession` (if any) begins and `effects` are
     /// written; otherwise nothing changes. ``CodeSpend/spent`` for exactly one of any number of
-    /// concurrent callers with the same step. No code is spent without its sign-in.
+    /// concurrent callers with the same binding and step. No code is spent without its sign-in.
     func spendCode(
         userID: Int64,
+        bindingID: String,
         step: Int64,
         drift: Int,
         at now: Date,
@@ -89,9 +101,22 @@ public protocol SecondFactorStore: Sendable {
         startingSession: SessionStart?,
         effects: SideEffects
     ) async throws -> CodeSpend
-    /// Removes the binding and its recovery codes (reset, S9), ends the user's sessions and forgets
-    /// their remembered browsers.
+    /// Removes all of the user's authenticators (apps and passkeys) and recovery codes (reset,
+    /// S9), ends the user's sessions and forgets their remembered browsers.
     func removeBinding(userID: Int64, at now: Date, effects: SideEffects) async throws
+    /// Removes one authenticator (an app or a passkey) of the user, writing `effects`. When it was
+    /// the user's last one and two-factor is on, the same transaction does what a reset does
+    /// (see ``removeBinding(userID:at:effects:)``) and writes `lastOneEffects` instead: the next
+    /// sign-in enrolls again. Whether it was the last is decided inside the transaction, with
+    /// the user's row locked, so removals at the same moment cannot leave two-factor on with
+    /// nothing to answer it.
+    func removeAuthenticator(
+        _ authenticator: AuthenticatorID,
+        userID: Int64,
+        at now: Date,
+        effects: SideEffects,
+        lastOneEffects: SideEffects
+    ) async throws -> AuthenticatorRemoval
     /// Replaces all recovery codes of the user (S12): old ones stop working at once, used or not.
     func replaceRecoveryCodes(userID: Int64, hashes: [String], at now: Date, effects: SideEffects) async throws
     /// Marks one unused recovery code as used and begins `startingSession` (if any), in one
@@ -100,21 +125,52 @@ public protocol SecondFactorStore: Sendable {
     func unusedRecoveryCodeCount(userID: Int64) async throws -> Int
 }
 
+/// One authenticator of a user: an app (a TOTP binding) or a passkey.
+public enum AuthenticatorID: Sendable, Equatable {
+    case app(String)
+    case passkey(Int64)
+}
+
+/// What ``SecondFactorStore/removeAuthenticator(_:userID:at:effects:lastOneEffects:)`` did.
+public enum AuthenticatorRemoval: Sendable, Equatable {
+    /// The user has no such authenticator; nothing changed.
+    case notFound
+    /// Removed; others remain, or two-factor is off.
+    case removed
+    /// Removed the last one while two-factor was on: the user's second factor was reset.
+    case removedLast
+}
+
 extension SecondFactorStore {
-    /// ``spendCode(userID:step:drift:at:gate:startingSession:effects:)`` without a lockout gate or
-    /// drift; true when the step was spent.
+    /// The user's oldest app, if any.
+    public func binding(userID: Int64) async throws -> TOTPBinding? {
+        try await bindings(userID: userID).first
+    }
+
+    /// ``spendCode(userID:bindingID:step:drift:at:gate:startingSession:effects:)`` without a
+    /// lockout gate or drift; true when the step was spent.
     public func advanceLastStep(
         userID: Int64,
+        bindingID: String,
         to step: Int64,
         at now: Date,
         startingSession: SessionStart?,
         effects: SideEffects
     ) async throws -> Bool {
-        try await spendCode(userID: userID, step: step, drift: 0, at: now, gate: nil, startingSession: startingSession, effects: effects) == .spent
+        try await spendCode(
+            userID: userID,
+            bindingID: bindingID,
+            step: step,
+            drift: 0,
+            at: now,
+            gate: nil,
+            startingSession: startingSession,
+            effects: effects
+        ) == .spent
     }
 
-    public func advanceLastStep(userID: Int64, to step: Int64, at now: Date, effects: SideEffects) async throws -> Bool {
-        try await advanceLastStep(userID: userID, to: step, at: now, startingSession: nil, effects: effects)
+    public func advanceLastStep(userID: Int64, bindingID: String, to step: Int64, at now: Date, effects: SideEffects) async throws -> Bool {
+        try await advanceLastStep(userID: userID, bindingID: bindingID, to: step, at: now, startingSession: nil, effects: effects)
     }
 
     public func consumeRecoveryCode(userID: Int64, hash: String, at now: Date, effects: SideEffects) async throws -> Bool {

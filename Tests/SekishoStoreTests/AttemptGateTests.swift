@@ -27,6 +27,7 @@ import Testing
 
             let waiting = try await store.spendCode(
                 userID: alice.id,
+                bindingID: String(alice.id),
                 step: 101,
                 drift: 0,
                 at: epoch,
@@ -45,6 +46,7 @@ import Testing
             }
             let fromWaitingAddress = try await store.spendCode(
                 userID: bob.id,
+                bindingID: String(bob.id),
                 step: 101,
                 drift: 0,
                 at: epoch,
@@ -58,7 +60,16 @@ import Testing
             // Once the wait is over, the same code goes through.
             let later = epoch.addingTimeInterval(31)
             #expect(
-                try await store.spendCode(userID: alice.id, step: 101, drift: 0, at: later, gate: Self.gate(), startingSession: nil, effects: audit)
+                try await store.spendCode(
+                    userID: alice.id,
+                    bindingID: String(alice.id),
+                    step: 101,
+                    drift: 0,
+                    at: later,
+                    gate: Self.gate(),
+                    startingSession: nil,
+                    effects: audit
+                )
                     == .spent
             )
         }
@@ -73,14 +84,32 @@ import Testing
             for _ in 1...2 { try await charge(store, accountPolicy: Self.accountPolicy, addressPolicy: Self.addressPolicy) }
 
             #expect(
-                try await store.spendCode(userID: alice.id, step: 101, drift: 0, at: epoch, gate: Self.gate(), startingSession: nil, effects: .none)
+                try await store.spendCode(
+                    userID: alice.id,
+                    bindingID: String(alice.id),
+                    step: 101,
+                    drift: 0,
+                    at: epoch,
+                    gate: Self.gate(),
+                    startingSession: nil,
+                    effects: .none
+                )
                     == .spent
             )
             #expect(try await store.attempt(scope: .account, key: "alice") == nil)
             #expect(try await store.attempt(scope: .address, key: "10.0.0.1")?.failures == 2)
             // The same step again is a replay; the gate changes nothing for it.
             #expect(
-                try await store.spendCode(userID: alice.id, step: 101, drift: 0, at: epoch, gate: Self.gate(), startingSession: nil, effects: .none)
+                try await store.spendCode(
+                    userID: alice.id,
+                    bindingID: String(alice.id),
+                    step: 101,
+                    drift: 0,
+                    at: epoch,
+                    gate: Self.gate(),
+                    startingSession: nil,
+                    effects: .none
+                )
                     == .alreadyUsed
             )
             #expect(try await store.attempt(scope: .address, key: "10.0.0.1")?.failures == 2)
@@ -108,6 +137,7 @@ import Testing
                     group.addTask {
                         try await target.spendCode(
                             userID: user.id,
+                            bindingID: String(user.id),
                             step: 101,
                             drift: 0,
                             at: epoch,

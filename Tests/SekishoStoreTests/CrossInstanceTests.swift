@@ -18,7 +18,9 @@ import Testing
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<50 {
                     let target = index.isMultiple(of: 2) ? store : other
-                    group.addTask { try await target.advanceLastStep(userID: user.id, to: 11, at: epoch, effects: effects) }
+                    group.addTask {
+                        try await target.advanceLastStep(userID: user.id, bindingID: String(user.id), to: 11, at: epoch, effects: effects)
+                    }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }

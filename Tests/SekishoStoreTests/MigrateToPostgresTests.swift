@@ -118,7 +118,7 @@ import Testing
                 // The rules hold on the copy: the used code stays used, the step only advances.
                 #expect(try await target.consumeRecoveryCode(userID: alice.id, hash: "h1", at: epoch, effects: .none) == false)
                 #expect(try await target.unusedRecoveryCodeCount(userID: alice.id) == 1)
-                #expect(try await target.advanceLastStep(userID: alice.id, to: 1234, at: epoch, effects: .none) == false)
+                #expect(try await target.advanceLastStep(userID: alice.id, bindingID: String(alice.id), to: 1234, at: epoch, effects: .none) == false)
                 #expect(try await target.consumeResetToken(hash: "reset-1", at: epoch, effects: .none) == alice.id)
 
                 // New rows continue after the copied ids instead of colliding with them.

@@ -173,8 +173,15 @@ import Testing
             try await store.recordPasskeyCounterRegression(id: stored.id, at: epoch, effects: .none)
             #expect(try await store.passkeys(userID: alice.id).first?.counterRegressions == 1)
             // Only its owner removes it.
-            #expect(!(try await store.removePasskey(id: stored.id, userID: bob.id, at: epoch, effects: .none)))
-            #expect(try await store.removePasskey(id: stored.id, userID: alice.id, at: epoch, effects: .none))
+            #expect(
+                try await store.removeAuthenticator(.passkey(stored.id), userID: bob.id, at: epoch, effects: .none, lastOneEffects: .none)
+                    == .notFound
+            )
+            // Alice's only authenticator, with two-factor on: its removal is a reset.
+            #expect(
+                try await store.removeAuthenticator(.passkey(stored.id), userID: alice.id, at: epoch, effects: .none, lastOneEffects: .none)
+                    == .removedLast
+            )
             #expect(try await store.passkeys(userID: alice.id).isEmpty)
         }
     }

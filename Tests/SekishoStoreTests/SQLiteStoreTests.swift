@@ -10,7 +10,7 @@ import Testing
             #expect(
                 try await store.appliedMigrations() == [
                     "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider", "v6-binding-drift",
-                    "v7-passkeys", "v8-account-security", "v10-passwordless",
+                    "v7-passkeys", "v8-account-security", "v9-totp-apps", "v10-passwordless",
                 ]
             )
             _ = try await makeUser(store)
@@ -20,7 +20,7 @@ import Testing
             #expect(
                 try await reopened.appliedMigrations() == [
                     "v1-initial-schema", "v2-admin-tokens", "v3-one-schema", "v4-sealed-mail-bodies", "v5-oidc-provider", "v6-binding-drift",
-                    "v7-passkeys", "v8-account-security", "v10-passwordless",
+                    "v7-passkeys", "v8-account-security", "v9-totp-apps", "v10-passwordless",
                 ]
             )
             #expect(try await reopened.userCount() == 1)

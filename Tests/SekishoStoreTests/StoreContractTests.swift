@@ -99,10 +99,10 @@ import Testing
             let user = try await makeUser(store)
             try await makeBinding(store, userID: user.id, lastStep: 100)
 
-            #expect(try await store.advanceLastStep(userID: user.id, to: 100, at: epoch, effects: .none) == false)
-            #expect(try await store.advanceLastStep(userID: user.id, to: 99, at: epoch, effects: .none) == false)
-            #expect(try await store.advanceLastStep(userID: user.id, to: 101, at: epoch, effects: .none) == true)
-            #expect(try await store.advanceLastStep(userID: user.id, to: 101, at: epoch, effects: .none) == false)
+            #expect(try await store.advanceLastStep(userID: user.id, bindingID: String(user.id), to: 100, at: epoch, effects: .none) == false)
+            #expect(try await store.advanceLastStep(userID: user.id, bindingID: String(user.id), to: 99, at: epoch, effects: .none) == false)
+            #expect(try await store.advanceLastStep(userID: user.id, bindingID: String(user.id), to: 101, at: epoch, effects: .none) == true)
+            #expect(try await store.advanceLastStep(userID: user.id, bindingID: String(user.id), to: 101, at: epoch, effects: .none) == false)
             #expect(try await store.binding(userID: user.id)?.lastStep == 101)
         }
     }
@@ -132,6 +132,7 @@ import Testing
             #expect(
                 try await store.advanceLastStep(
                     userID: user.id,
+                    bindingID: String(user.id),
                     to: 101,
                     at: epoch,
                     startingSession: SessionStart(signedIn, replacing: "half"),
@@ -149,6 +150,7 @@ import Testing
             #expect(
                 try await store.advanceLastStep(
                     userID: user.id,
+                    bindingID: String(user.id),
                     to: 101,
                     at: epoch,
                     startingSession: SessionStart(replayed, replacing: "signed"),
@@ -193,7 +195,14 @@ import Testing
             let effects = SideEffects(audit: [NewAuditEvent(kind: "sign_in", subjectUserID: user.id)], attempt: .signedIn(charge))
 
             await #expect(throws: StoreError.self) {
-                try await store.advanceLastStep(userID: user.id, to: 101, at: epoch, startingSession: start, effects: effects)
+                try await store.advanceLastStep(
+                    userID: user.id,
+                    bindingID: String(user.id),
+                    to: 101,
+                    at: epoch,
+                    startingSession: start,
+                    effects: effects
+                )
             }
             #expect(try await store.binding(userID: user.id)?.lastStep == 100)
 
@@ -363,7 +372,9 @@ import Testing
             #expect(try await store.pendingEnrollment(userID: user.id, sessionIDHash: "s2", at: epoch.addingTimeInterval(301)) == nil)
 
             let binding = TOTPBinding(
+                id: "app-new",
                 userID: user.id,
+                name: "Phone",
                 sealedSecret: Data([9, 0, 255]),
                 algorithm: "SHA1",
                 digits: 6,
@@ -374,6 +385,7 @@ import Testing
             #expect(try await store.confirmEnrollment(enrollmentID: "e2", binding: binding, recoveryCodeHashes: [], effects: .none))
             #expect(try await store.confirmEnrollment(enrollmentID: "e2", binding: binding, recoveryCodeHashes: [], effects: .none) == false)
             #expect(try await store.binding(userID: user.id) == binding)
+            #expect(try await store.bindings(userID: user.id).count == 1, "the enrollment of a sign-in replaces the old app (S13)")
         }
     }
 

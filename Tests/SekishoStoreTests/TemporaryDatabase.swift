@@ -121,6 +121,7 @@ func makeBinding(_ store: any Store, userID: Int64, lastStep: Int64, codes: [Str
     let enrollment = pendingEnrollment(userID: userID)
     try await store.savePendingEnrollment(enrollment)
     let binding = TOTPBinding(
+        id: String(userID),
         userID: userID,
         sealedSecret: Data([4, 5, 6]),
         algorithm: "SHA1",

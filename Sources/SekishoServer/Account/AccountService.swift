@@ -54,7 +54,7 @@ struct AccountService: Sendable {
     /// Issues a new set of recovery codes; all old ones stop working at once (S12).
     func newRecoveryCodes(session: ActiveSession, password: String, clientAddress: String) async throws -> [String] {
         let user = session.user
-        guard try await store.binding(userID: user.id) != nil else { throw Refusal.noAuthenticator }
+        guard try await store.hasAuthenticator(userID: user.id) else { throw Refusal.noAuthenticator }
         let charge = try await checkPassword(password, of: user, clientAddress: clientAddress)
         let codes = RecoveryCodes.generate()
         let key = secretBox.subkey(purpose: "recovery-codes")
@@ -117,7 +117,7 @@ struct AccountService: Sendable {
     }
 
     func secondFactorStatus(of user: User) async throws -> SecondFactorStatus {
-        let bound = try await store.binding(userID: user.id) != nil
+        let bound = try await store.hasAuthenticator(userID: user.id)
         let remaining = bound ? try await store.unusedRecoveryCodeCount(userID: user.id) : 0
         return SecondFactorStatus(authenticatorBound: bound, recoveryCodesRemaining: remaining)
     }

@@ -6,7 +6,7 @@ import SekishoStore
 /// codes, password change, where they are signed in.
 struct DashboardRoutes {
     let account: AccountService
-    let passkeys: PasskeyService
+    let authenticators: AuthenticatorService
     let sessionList: SessionListService
     let remembered: RememberedBrowsers
     let renderer: PageRenderer
@@ -44,7 +44,7 @@ struct DashboardRoutes {
     }
 
     func show(_ request: Request, context: SignedInContext) async throws -> Response {
-        try await dashboard(context: context, message: PasskeyRoutes.message(request))
+        try await dashboard(context: context, message: PasskeyRoutes.message(request) ?? AuthenticatorRoutes.message(request))
     }
 
     func changePassword(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -80,7 +80,7 @@ struct DashboardRoutes {
     private func dashboard(context: SignedInContext, message: (Page.MessageKind, String)?) async throws -> Response {
         let user = context.session.user
         let status = try await account.secondFactorStatus(of: user)
-        let keys = try await passkeys.passkeys(of: user)
+        let entries = try await authenticators.list(of: user)
         let sessions = try await sessionList.list(for: context.session)
         let browsers = try await remembered.list(for: user)
         let unknown = renderer.localizer.text("sessions.unknown", context.web.language)
@@ -100,13 +100,10 @@ struct DashboardRoutes {
                 "recoveryCodesLow": status.recoveryCodesLow,
                 "lastSignIn": user.lastSignInAt.map(NoticeMails.timestamp) ?? "",
                 "minimumLength": account.policy.minimumLength,
-                "hasPasskeys": !keys.isEmpty,
-                "passkeys": keys.map { key in
-                    [
-                        "id": key.id, "name": key.name, "added": NoticeMails.timestamp(key.createdAt),
-                        "lastUsed": key.lastUsedAt.map(NoticeMails.timestamp) ?? "—",
-                    ] as [String: Any]
-                },
+                "hasApps": entries.contains { $0.kind == .app },
+                "apps": entries.filter { $0.kind == .app }.map(Self.row),
+                "hasPasskeys": entries.contains { $0.kind == .passkey },
+                "passkeys": entries.filter { $0.kind == .passkey }.map(Self.row),
                 "sessions": sessions.map { entry in
                     Self.device(handle: entry.handle, agent: entry.agent, place: entry.place, unknown: unknown).merging([
                         "signedInAt": NoticeMails.timestamp(entry.signedInAt),
@@ -128,6 +125,16 @@ struct DashboardRoutes {
         )
         if let message { page = page.with(message.0, message.1) }
         return renderer.render(page, web: context.web, path: "/")
+    }
+
+    /// One authenticator as the dashboard and the administrator's page list it.
+    static func row(_ entry: AuthenticatorService.Entry) -> [String: Any] {
+        [
+            "kind": entry.kind.rawValue, "id": entry.id, "name": entry.name, "unnamed": entry.name.isEmpty,
+            "isApp": entry.kind == .app, "isPasskey": entry.kind == .passkey,
+            "added": NoticeMails.timestamp(entry.addedAt), "lastUsed": entry.lastUsedAt.map(NoticeMails.timestamp) ?? "—",
+            "counterRegressions": entry.counterRegressions, "counterRegressed": entry.counterRegressions > 0,
+        ]
     }
 
     /// What a session and a remembered browser show alike: what names it on the page, the browser,

@@ -28,7 +28,7 @@ struct AdminReports: Sendable {
     }
 
     func standing(of user: User) async throws -> Standing {
-        let bound = try await store.binding(userID: user.id) != nil
+        let bound = try await store.hasAuthenticator(userID: user.id)
         let locked = try await store.attempt(scope: .account, key: user.username)?.lockedUntil.map { $0 > clock.now() } ?? false
         return Standing(authenticatorBound: bound, locked: locked)
     }

@@ -153,6 +153,26 @@ struct AdminService: Sendable {
         try await store.removeBinding(userID: target.id, at: clock.now(), effects: effects)
     }
 
+    /// Removes one of the user's authenticators (a lost phone, a key that went missing); the last
+    /// one while two-factor is on goes like a reset.
+    func removeAuthenticator(_ target: User, _ entry: AuthenticatorService.Entry, actor: Actor?) async throws -> AuthenticatorRemoval {
+        let effects = AuthenticatorService.removalEffects(
+            entry.authenticatorID,
+            name: entry.name.isEmpty ? "TOTP" : entry.name,
+            of: target,
+            actor: actor?.user,
+            clientAddress: actor?.clientAddress ?? "console",
+            notices: notices
+        )
+        return try await store.removeAuthenticator(
+            entry.authenticatorID,
+            userID: target.id,
+            at: clock.now(),
+            effects: effects.others,
+            lastOneEffects: effects.last
+        )
+    }
+
     /// Ends every session of the user at once (a stolen laptop, a departing employee); returns how
     /// many ended.
     @discardableResult

@@ -9,6 +9,7 @@ struct AdminUserRoutes {
     static let pageSize = 25
     let admin: AdminService
     let reports: AdminReports
+    let authenticators: AuthenticatorService
     let mailSettings: MailSettingsService
     let renderer: PageRenderer
 
@@ -21,6 +22,7 @@ struct AdminUserRoutes {
         group.post("/admin/users/{id}", use: update)
         group.post("/admin/users/{id}/delete", use: delete)
         group.post("/admin/users/{id}/reset-2fa", use: userAction { user, actor in try await admin.resetBinding(user, actor: actor) })
+        group.post("/admin/users/{id}/authenticators/{kind}/{authenticator}/remove", use: removeAuthenticator)
         group.post("/admin/users/{id}/unlock", use: userAction { user, actor in try await admin.unlock(user, actor: actor) })
         group.post("/admin/users/{id}/end-sessions", use: userAction { user, actor in _ = try await admin.endSessions(user, actor: actor) })
         group.post(
@@ -81,10 +83,19 @@ struct AdminUserRoutes {
 
     func showEdit(_ request: Request, context: AdminContext) async throws -> Response {
         let user = try await target(context)
+        let query = request.uri.queryParameters
         let message: (Page.MessageKind, String)? =
-            request.uri.queryParameters["created"] != nil
-            ? (.success, "admin.user_created")
-            : request.uri.queryParameters["saved"] != nil ? (.success, "admin.saved") : nil
+            if query["created"] != nil {
+                (.success, "admin.user_created")
+            } else if query["saved"] != nil {
+                (.success, "admin.saved")
+            } else if query["authenticator_removed"] != nil {
+                (.success, "admin.authenticator_removed")
+            } else if query["authenticator_reset"] != nil {
+                (.notice, "admin.authenticator_removed_last")
+            } else {
+                nil
+            }
         return try await editPage(user, context: context, message: message)
     }
 
@@ -108,6 +119,19 @@ struct AdminUserRoutes {
         let user = try await target(context)
         return try await perform(user, context: context, success: "/admin/users") {
             try await admin.delete(user, actor: context.actor, password: context.web.form["admin_password"])
+        }
+    }
+
+    /// Removes one of the user's apps or passkeys; the last one while two-factor is on resets.
+    func removeAuthenticator(_ request: Request, context: AdminContext) async throws -> Response {
+        let user = try await target(context)
+        guard let kind = context.parameters.get("kind"), let id = context.parameters.get("authenticator"),
+            let entry = try await authenticators.entry(of: user, kind: kind, id: id)
+        else { throw HTTPError(.notFound, message: "no such authenticator") }
+        switch try await admin.removeAuthenticator(user, entry, actor: context.actor) {
+        case .notFound: throw HTTPError(.notFound, message: "no such authenticator")
+        case .removed: return Redirect.response(to: "/admin/users/\(user.id)?authenticator_removed=1")
+        case .removedLast: return Redirect.response(to: "/admin/users/\(user.id)?authenticator_reset=1")
         }
     }
 
@@ -147,6 +171,7 @@ struct AdminUserRoutes {
 
     private func editPage(_ user: User, context: AdminContext, message: (Page.MessageKind, String)?) async throws -> Response {
         let standing = try await reports.standing(of: user)
+        let entries = try await authenticators.list(of: user)
         let recent = reports.clock.now().timeIntervalSince(context.session.record.authenticatedAt) <= AdminService.recentAuthentication
         var page = Page(
             "admin-user-edit",
@@ -159,6 +184,9 @@ struct AdminUserRoutes {
                     "locked": standing.locked,
                     "createdAt": NoticeMails.timestamp(user.createdAt), "lastSignIn": user.lastSignInAt.map(NoticeMails.timestamp) ?? "—",
                 ] as [String: Any],
+                "authenticators": entries.map(DashboardRoutes.row),
+                "hasAuthenticators": !entries.isEmpty,
+                "targetID": user.id,
                 "needsPassword": !recent,
                 "isSelf": user.id == context.session.user.id,
             ]

@@ -90,9 +90,11 @@ struct EnrollmentService: Sendable {
         }
         let codes = RecoveryCodes.generate()
         let recoveryKey = secretBox.subkey(purpose: "recovery-codes")
+        let bindingID = Self.newBindingID()
         let binding = TOTPBinding(
+            id: bindingID,
             userID: user.id,
-            sealedSecret: Data(try secretBox.seal(secret, context: Self.bindingContext(user.id))),
+            sealedSecret: Data(try secretBox.seal(secret, context: Self.bindingContext(bindingID))),
             algorithm: pending.algorithm,
             digits: pending.digits,
             period: pending.period,
@@ -135,12 +137,23 @@ struct EnrollmentService: Sendable {
         SealContext(table: "totp_enrollment", column: "sealed_secret", rowID: enrollmentID)
     }
 
-    static func bindingContext(_ userID: Int64) -> SealContext {
-        SealContext(table: "totp_binding", column: "sealed_secret", rowID: String(userID))
+    /// What a binding's secret is sealed with: bound to its row. Bindings from before several
+    /// apps per account have their user's id as their id, which is what they were sealed with.
+    static func bindingContext(_ bindingID: String) -> SealContext {
+        SealContext(table: "totp_binding", column: "sealed_secret", rowID: bindingID)
     }
 
-    /// True when the user has an authenticator bound (the code page, not enrollment, is next).
+    /// A new binding's id: 16 random bytes in hex after `app-`, so it never reads as a number (the
+    /// ids of bindings from before several apps per account are their user's id).
+    static func newBindingID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        return "app-" + bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// True when the user has an authenticator app or a passkey (the code page, not enrollment,
+    /// is next).
     func isEnrolled(_ user: User) async throws -> Bool {
-        try await store.binding(userID: user.id) != nil
+        try await store.hasAuthenticator(userID: user.id)
     }
 }

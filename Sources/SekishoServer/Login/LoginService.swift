@@ -71,7 +71,7 @@ struct LoginService: Sendable {
             try await store.upgradePasswordHash(userID: user.id, hash: upgraded, at: clock.now())
         }
         let next: NextStep =
-            if !user.twoFactorEnabled { .signedIn } else if try await store.binding(userID: user.id) != nil { .verify } else { .enroll }
+            if !user.twoFactorEnabled { .signedIn } else if try await store.hasAuthenticator(userID: user.id) { .verify } else { .enroll }
         if next == .verify, let rememberedBrowser, remembered.isOffered {
             // A browser remembered for this account skips the code, never the password: checked,
             // used and the session begun in one transaction.

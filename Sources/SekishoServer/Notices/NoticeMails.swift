@@ -20,8 +20,11 @@ struct NoticeMails: Sendable {
         case accountLocked = "account_locked"
         /// An authenticator app or a passkey ({name}) was added to the account.
         case authenticatorAdded = "authenticator_added"
-        /// A passkey ({name}) was removed from the account.
+        /// An authenticator app or a passkey ({name}) was removed from the account.
         case authenticatorRemoved = "authenticator_removed"
+        /// The account's last authenticator ({name}) was removed: two-factor was reset, the next
+        /// sign-in registers a new authenticator app.
+        case lastAuthenticatorRemoved = "last_authenticator_removed"
     }
 
     func mail(_ kind: Kind, to user: User, values: [String: String] = [:]) -> NewOutboxMail {

@@ -131,19 +131,27 @@ struct PasskeyService: Sendable {
 
     func passkeys(of user: User) async throws -> [Passkey] { try await store.passkeys(userID: user.id) }
 
+    /// Removes one of the user's passkeys; false when the user has none with that id. The last
+    /// authenticator of an account with two-factor on goes like a reset (see
+    /// ``AuthenticatorService/remove(_:of:actor:clientAddress:)``).
     func remove(id: Int64, session: ActiveSession, clientAddress: String) async throws -> Bool {
         let user = session.user
-        let event = NewAuditEvent(
-            kind: AuditKind.passkeyRemoved.rawValue,
-            actorUserID: user.id,
-            subjectUserID: user.id,
-            username: user.username,
-            clientAddress: clientAddress,
-            detail: "\(id)"
-        )
         let name = try await store.passkeys(userID: user.id).first { $0.id == id }?.name ?? "\(id)"
-        let effects = SideEffects(mails: [notices.mail(.authenticatorRemoved, to: user, values: ["name": name])], audit: [event])
-        return try await store.removePasskey(id: id, userID: user.id, at: clock.now(), effects: effects)
+        let effects = AuthenticatorService.removalEffects(
+            .passkey(id),
+            name: name,
+            of: user,
+            actor: user,
+            clientAddress: clientAddress,
+            notices: notices
+        )
+        return try await store.removeAuthenticator(
+            .passkey(id),
+            userID: user.id,
+            at: clock.now(),
+            effects: effects.others,
+            lastOneEffects: effects.last
+        ) != .notFound
     }
 
     // MARK: Signing in

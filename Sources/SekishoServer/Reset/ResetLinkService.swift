@@ -42,7 +42,7 @@ struct ResetLinkService: Sendable {
     /// Queues the reset mail for the user of a half-way session.
     func requestLink(for session: ActiveSession, requestHost: String?, clientAddress: String) async throws -> Request {
         let user = session.user
-        guard try await store.binding(userID: user.id) != nil else { return .noAuthenticator }
+        guard try await store.hasAuthenticator(userID: user.id) else { return .noAuthenticator }
         guard let base = linkBase(requestHost: requestHost) else {
             logger.error(
                 "reset link refused: Host '\(requestHost ?? "-")' is not in server.allowed_hosts and server.public_url is not set; no mail was sent",

@@ -43,4 +43,10 @@ enum AuditKind: String, CaseIterable {
     case passkeyRemoved = "passkey_removed"
     case passkeyCounterRegressed = "passkey_counter_regressed"
     case passwordlessChanged = "passwordless_changed"
+    // Several authenticators per account (issue #15).
+    case authenticatorAppAdded = "authenticator_app_added"
+    case authenticatorAppRemoved = "authenticator_app_removed"
+    case authenticatorRenamed = "authenticator_renamed"
+    /// The last authenticator went while two-factor was on: the second factor was reset.
+    case lastAuthenticatorRemoved = "last_authenticator_removed"
 }

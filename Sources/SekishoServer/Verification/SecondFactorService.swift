@@ -85,67 +85,84 @@ struct SecondFactorService: Sendable {
         case notSpent(phoneClockOffset: Int?)
     }
 
-    /// Spends an authenticator code that matches an unused step of the window; nil when it matches
-    /// none. A code whose step was used already is a replay (S7): logged here, and then charged as
+    /// Spends an authenticator code that matches an unused step of the window of one of the user's
+    /// apps. A code whose step was used already is a replay (S7): logged here, and then charged as
     /// a failure by the caller like any wrong code.
+    ///
+    /// The apps are checked oldest first and the first whose code it is decides, used or not: a
+    /// code replayed on one app is never tried on the next, so however many apps share a code
+    /// (one secret scanned twice), it is accepted once. Each app keeps its own replay guard and
+    /// drift; the guarded update of the chosen app's row decides between concurrent submissions.
     private func spendAuthenticatorCode(
         _ code: String,
         user: User,
         clientAddress: String,
         startingSession start: SessionStart
     ) async throws -> AuthenticatorCode {
-        guard let binding = try await store.binding(userID: user.id) else { return .notSpent(phoneClockOffset: nil) }
-        let secret = try secretBox.open([UInt8](binding.sealedSecret), context: EnrollmentService.bindingContext(user.id))
-        let totp = TOTP(secret: secret, algorithm: OTPAlgorithm(rawValue: binding.algorithm) ?? .sha1, digits: binding.digits, period: binding.period)
+        let bindings = try await store.bindings(userID: user.id)
         let now = clock.now()
-        let drift = Self.boundedDrift(binding.driftSteps, window: window)
-        let replayed: Bool
-        if let step = totp.match(code, at: now, window: window, drift: drift, after: binding.lastStep) {
-            let effects = SideEffects(
-                audit: [
-                    NewAuditEvent(
-                        kind: AuditKind.signIn.rawValue,
-                        subjectUserID: user.id,
-                        username: user.username,
-                        clientAddress: clientAddress,
-                        detail: "totp"
-                    )
-                ]
+        var hint: Int? = nil
+        for binding in bindings {
+            let secret = try secretBox.open([UInt8](binding.sealedSecret), context: EnrollmentService.bindingContext(binding.id))
+            let totp = TOTP(
+                secret: secret,
+                algorithm: OTPAlgorithm(rawValue: binding.algorithm) ?? .sha1,
+                digits: binding.digits,
+                period: binding.period
             )
-            // The gate and the conditional update decide, in one transaction, between concurrent
-            // submissions of the same code and against a lockout that began meanwhile.
-            switch try await store.spendCode(
-                userID: user.id,
-                step: step,
-                drift: Self.boundedDrift(Int(step - totp.step(at: now)), window: window),
-                at: now,
-                gate: limiter.gate(account: user.username, address: clientAddress),
-                startingSession: start,
-                effects: effects
-            ) {
-            case .spent: return .spent
-            case .mustWait: return .mustWait
-            // A concurrent submission of the same code won.
-            case .alreadyUsed: replayed = true
+            let drift = Self.boundedDrift(binding.driftSteps, window: window)
+            if let step = totp.match(code, at: now, window: window, drift: drift, after: binding.lastStep) {
+                let effects = SideEffects(
+                    audit: [
+                        NewAuditEvent(
+                            kind: AuditKind.signIn.rawValue,
+                            subjectUserID: user.id,
+                            username: user.username,
+                            clientAddress: clientAddress,
+                            detail: binding.name.isEmpty ? "totp" : "totp: \(binding.name)"
+                        )
+                    ]
+                )
+                // The gate and the conditional update decide, in one transaction, between concurrent
+                // submissions of the same code and against a lockout that began meanwhile.
+                switch try await store.spendCode(
+                    userID: user.id,
+                    bindingID: binding.id,
+                    step: step,
+                    drift: Self.boundedDrift(Int(step - totp.step(at: now)), window: window),
+                    at: now,
+                    gate: limiter.gate(account: user.username, address: clientAddress),
+                    startingSession: start,
+                    effects: effects
+                ) {
+                case .spent: return .spent
+                case .mustWait: return .mustWait
+                // A concurrent submission of the same code won.
+                case .alreadyUsed: return try await replayed(binding, user: user, clientAddress: clientAddress, at: now)
+                }
             }
-        } else {
-            replayed = totp.match(code, at: now, window: window, drift: drift) != nil
+            if totp.match(code, at: now, window: window, drift: drift) != nil {
+                return try await replayed(binding, user: user, clientAddress: clientAddress, at: now)
+            }
+            hint = hint ?? Self.phoneClockOffset(of: code, totp: totp, at: now, window: window, drift: drift)
         }
-        if replayed {
-            // A valid code whose step was already used: someone replays a code (S7).
-            limiter.metrics.codesReplayed.increment()
-            try await store.appendAudit(
-                NewAuditEvent(
-                    kind: AuditKind.codeReplayRefused.rawValue,
-                    subjectUserID: user.id,
-                    username: user.username,
-                    clientAddress: clientAddress
-                ),
-                at: now
-            )
-            return .notSpent(phoneClockOffset: nil)
-        }
-        return .notSpent(phoneClockOffset: Self.phoneClockOffset(of: code, totp: totp, at: now, window: window, drift: drift))
+        return .notSpent(phoneClockOffset: hint)
+    }
+
+    /// A valid code whose step was already used: someone replays a code (S7).
+    private func replayed(_ binding: TOTPBinding, user: User, clientAddress: String, at now: Date) async throws -> AuthenticatorCode {
+        limiter.metrics.codesReplayed.increment()
+        try await store.appendAudit(
+            NewAuditEvent(
+                kind: AuditKind.codeReplayRefused.rawValue,
+                subjectUserID: user.id,
+                username: user.username,
+                clientAddress: clientAddress,
+                detail: binding.name
+            ),
+            at: now
+        )
+        return .notSpent(phoneClockOffset: nil)
     }
 
     /// The window's centre: the drift the binding learned (RFC 6238 §6), but never so far that the

@@ -1,8 +1,14 @@
 import Foundation
 
-/// A confirmed authenticator of one user. The secret is sealed (AES-GCM) by the caller.
+/// A confirmed authenticator app of one user; a user may have several. The secret is sealed
+/// (AES-GCM) by the caller, bound to ``id``.
 public struct TOTPBinding: Sendable, Equatable, Codable {
+    /// Random, known before insert so that the sealed secret can be bound to it. Bindings made
+    /// before several apps per account have their user's id as text.
+    public var id: String
     public var userID: Int64
+    /// What the user called it; empty for those bound before names existed.
+    public var name: String
     public var sealedSecret: Data
     public var algorithm: String
     public var digits: Int
@@ -13,18 +19,25 @@ public struct TOTPBinding: Sendable, Equatable, Codable {
     /// Steps the authenticator's clock was off at the last accepted code: the window of the next
     /// check is centred there (RFC 6238 §6). 0 for a new binding.
     public var driftSteps: Int
+    /// When it last confirmed a sign-in (not its enrollment).
+    public var lastUsedAt: Date?
 
     public init(
+        id: String,
         userID: Int64,
+        name: String = "",
         sealedSecret: Data,
         algorithm: String,
         digits: Int,
         period: Int,
         lastStep: Int64,
         confirmedAt: Date,
-        driftSteps: Int = 0
+        driftSteps: Int = 0,
+        lastUsedAt: Date? = nil
     ) {
+        self.id = id
         self.userID = userID
+        self.name = name
         self.sealedSecret = sealedSecret
         self.algorithm = algorithm
         self.digits = digits
@@ -32,6 +45,7 @@ public struct TOTPBinding: Sendable, Equatable, Codable {
         self.lastStep = lastStep
         self.confirmedAt = confirmedAt
         self.driftSteps = driftSteps
+        self.lastUsedAt = lastUsedAt
     }
 }
 

@@ -50,14 +50,17 @@ extension SessionRecord {
 extension TOTPBinding {
     init(row: any SQLRow) throws {
         self.init(
+            id: try row.string("id"),
             userID: try row.int64("user_id"),
+            name: try row.string("name"),
             sealedSecret: try row.data("sealed_secret"),
             algorithm: try row.string("algorithm"),
             digits: try row.int("digits"),
             period: try row.int("period"),
             lastStep: try row.int64("last_step"),
             confirmedAt: try row.date("confirmed_at"),
-            driftSteps: try row.int("drift_steps")
+            driftSteps: try row.int("drift_steps"),
+            lastUsedAt: try row.optionalDate("last_used_at")
         )
     }
 }

@@ -5,7 +5,7 @@ extension SQLStore: AdminTokenStore {
         let dialect = Engine.dialect
         return try await read(
             #"""
-            SELECT u.*, EXISTS (SELECT 1 FROM totp_binding b WHERE b.user_id = u.id) AS bound,
+            SELECT u.*, (EXISTS (SELECT 1 FROM totp_binding b WHERE b.user_id = u.id) OR EXISTS (SELECT 1 FROM passkey p WHERE p.user_id = u.id)) AS bound,
                    (SELECT a.locked_until FROM attempt a
                     WHERE a.scope = 'account' AND a.key = u.username AND a.locked_until > \#(now)) AS locked
             FROM "user" u \#(Self.searchFilter(search))

@@ -64,14 +64,6 @@ extension SQLStore: PasskeyStore {
         try await readOne("SELECT * FROM passkey WHERE credential_id = \(credentialID)", Passkey.init(row:))
     }
 
-    public func removePasskey(id: Int64, userID: Int64, at now: Date, effects: SideEffects) async throws -> Bool {
-        try await write { db in
-            guard try db.execute("DELETE FROM passkey WHERE id = \(id) AND user_id = \(userID)") == 1 else { return false }
-            try Self.apply(effects, in: db, at: now)
-            return true
-        }
-    }
-
     public func usePasskey(
         id: Int64,
         from storedCount: Int64,

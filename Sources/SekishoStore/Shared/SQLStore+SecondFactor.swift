@@ -1,8 +1,16 @@
 import Foundation
 
 extension SQLStore: SecondFactorStore {
-    public func binding(userID: Int64) async throws -> TOTPBinding? {
-        try await readOne("SELECT * FROM totp_binding WHERE user_id = \(userID)", TOTPBinding.init(row:))
+    public func bindings(userID: Int64) async throws -> [TOTPBinding] {
+        try await read("SELECT * FROM totp_binding WHERE user_id = \(userID) ORDER BY confirmed_at, id", TOTPBinding.init(row:))
+    }
+
+    public func hasAuthenticator(userID: Int64) async throws -> Bool {
+        try await count(
+            """
+            SELECT (SELECT COUNT(*) FROM totp_binding WHERE user_id = \(userID)) + (SELECT COUNT(*) FROM passkey WHERE user_id = \(userID)) AS n
+            """
+        ) > 0
     }
 
     public func savePendingEnrollment(_ enrollment: PendingEnrollment) async throws {
@@ -45,18 +53,9 @@ extension SQLStore: SecondFactorStore {
             guard try db.execute("DELETE FROM totp_enrollment WHERE id = \(enrollmentID) AND user_id = \(binding.userID)") == 1 else {
                 return false
             }
-            // Replacing the row makes the old authenticator unusable at this moment (S13).
-            try db.execute(
-                """
-                INSERT INTO totp_binding (user_id, sealed_secret, algorithm, digits, period, last_step, confirmed_at, drift_steps)
-                VALUES (\(binding.userID), \(binding.sealedSecret), \(binding.algorithm), \(binding.digits), \(binding.period),
-                        \(binding.lastStep), \(binding.confirmedAt), \(binding.driftSteps))
-                ON CONFLICT (user_id) DO UPDATE SET
-                    sealed_secret = excluded.sealed_secret, algorithm = excluded.algorithm, digits = excluded.digits,
-                    period = excluded.period, last_step = excluded.last_step, confirmed_at = excluded.confirmed_at,
-                    drift_steps = excluded.drift_steps
-                """
-            )
+            // Replacing the user's apps makes the old ones unusable at this moment (S13).
+            try db.execute("DELETE FROM totp_binding WHERE user_id = \(binding.userID)")
+            try Self.insert(binding, in: db)
             try Self.replaceRecoveryCodes(userID: binding.userID, hashes: recoveryCodeHashes, in: db, at: binding.confirmedAt)
             try Self.begin(startingSession, in: db)
             try Self.apply(effects, in: db, at: binding.confirmedAt)
@@ -64,8 +63,85 @@ extension SQLStore: SecondFactorStore {
         }
     }
 
+    public func addBinding(enrollmentID: String, binding: TOTPBinding, effects: SideEffects) async throws -> Bool {
+        try await write { db in
+            guard try db.execute("DELETE FROM totp_enrollment WHERE id = \(enrollmentID) AND user_id = \(binding.userID)") == 1 else {
+                return false
+            }
+            try Self.insert(binding, in: db)
+            try Self.apply(effects, in: db, at: binding.confirmedAt)
+            return true
+        }
+    }
+
+    private static func insert(_ binding: TOTPBinding, in db: any SQLConnection) throws {
+        try db.execute(
+            """
+            INSERT INTO totp_binding (id, user_id, name, sealed_secret, algorithm, digits, period, last_step, drift_steps, confirmed_at, last_used_at)
+            VALUES (\(binding.id), \(binding.userID), \(binding.name), \(binding.sealedSecret), \(binding.algorithm), \(binding.digits),
+                    \(binding.period), \(binding.lastStep), \(binding.driftSteps), \(binding.confirmedAt), \(binding.lastUsedAt))
+            """
+        )
+    }
+
+    public func renameAuthenticator(
+        _ authenticator: AuthenticatorID,
+        userID: Int64,
+        name: String,
+        at now: Date,
+        effects: SideEffects
+    ) async throws -> Bool {
+        try await write { db in
+            let renamed =
+                switch authenticator {
+                case .app(let id): try db.execute("UPDATE totp_binding SET name = \(name) WHERE id = \(id) AND user_id = \(userID)")
+                case .passkey(let id): try db.execute("UPDATE passkey SET name = \(name) WHERE id = \(id) AND user_id = \(userID)")
+                }
+            guard renamed == 1 else { return false }
+            try Self.apply(effects, in: db, at: now)
+            return true
+        }
+    }
+
+    public func removeAuthenticator(
+        _ authenticator: AuthenticatorID,
+        userID: Int64,
+        at now: Date,
+        effects: SideEffects,
+        lastOneEffects: SideEffects
+    ) async throws -> AuthenticatorRemoval {
+        try await write { db in
+            // The user's row, locked first, orders every removal of the user's authenticators:
+            // the second of two removals at the same moment counts what the first left.
+            guard
+                let user = try db.row(
+                    #"SELECT two_factor_enabled FROM "user" WHERE id = \#(userID) \#(raw: db.dialect.lockingRows)"#
+                )
+            else { return .notFound }
+            let removed =
+                switch authenticator {
+                case .app(let id): try db.execute("DELETE FROM totp_binding WHERE id = \(id) AND user_id = \(userID)")
+                case .passkey(let id): try db.execute("DELETE FROM passkey WHERE id = \(id) AND user_id = \(userID)")
+                }
+            guard removed == 1 else { return .notFound }
+            let remaining = try db.row(
+                """
+                SELECT (SELECT COUNT(*) FROM totp_binding WHERE user_id = \(userID)) + (SELECT COUNT(*) FROM passkey WHERE user_id = \(userID)) AS n
+                """
+            )
+            guard try remaining?.int("n") == 0, try user.bool("two_factor_enabled") else {
+                try Self.apply(effects, in: db, at: now)
+                return .removed
+            }
+            try Self.removeSecondFactor(userID: userID, in: db)
+            try Self.apply(lastOneEffects, in: db, at: now)
+            return .removedLast
+        }
+    }
+
     public func spendCode(
         userID: Int64,
+        bindingID: String,
         step: Int64,
         drift: Int,
         at now: Date,
@@ -86,7 +162,10 @@ extension SQLStore: SecondFactorStore {
         let change = GuardedChange(
             gates: gate.map { Self.gateStatements($0, at: now, dialect: Engine.dialect) } ?? [],
             guarding: { when in
-                "UPDATE totp_binding SET last_step = \(step), drift_steps = \(drift) WHERE user_id = \(userID) AND last_step < \(step) AND \(when)"
+                """
+                UPDATE totp_binding SET last_step = \(step), drift_steps = \(drift), last_used_at = \(now)
+                WHERE id = \(bindingID) AND user_id = \(userID) AND last_step < \(step) AND \(when)
+                """
             },
             followers: followers
         )
@@ -118,10 +197,13 @@ extension SQLStore: SecondFactorStore {
         }
     }
 
-    /// The binding, pending enrollments, recovery codes, sessions and remembered browsers of the
-    /// user: what a reset removes (S9), by the administrator or by the link.
+    /// The apps, passkeys, pending enrollments and challenges, recovery codes, sessions and
+    /// remembered browsers of the user: what a reset removes (S9), by the administrator, by the
+    /// link, or by removing the last authenticator. A reset means the user lost their
+    /// authenticators, so their passkeys go too.
     static func removeSecondFactor(userID: Int64, in db: any SQLConnection) throws {
-        for table in ["totp_binding", "totp_enrollment", "recovery_code", "session", "remembered_browser"] {
+        let tables = ["totp_binding", "passkey", "totp_enrollment", "webauthn_challenge", "recovery_code", "session", "remembered_browser"]
+        for table in tables {
             try db.execute("DELETE FROM \(raw: table) WHERE user_id = \(userID)")
         }
     }

@@ -110,6 +110,11 @@ extension SQLStore {
         }
     }
 
+    /// Runs `sql` as a change in its own transaction; for tests only (a database in an older shape).
+    package func executeRaw(sql: String) async throws {
+        try await write { db in _ = try db.execute(SQL(stringLiteral: sql)) }
+    }
+
     /// The first column of the first row of `sql`, as text; for tests and diagnostics only.
     package func rawValue(sql: String) async throws -> String? {
         try await textRows(sql: sql).first?.first ?? nil

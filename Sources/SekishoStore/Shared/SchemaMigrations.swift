@@ -73,7 +73,7 @@ enum SchemaMigrations {
                     "CREATE INDEX webauthn_challenge_session ON webauthn_challenge(session_id_hash)",
                 ]
             },
-        ] + accountSecurity + passwordless
+        ] + accountSecurity + totpApps + passwordless
 
     // MARK: - v1 and v2, as each engine ran them
 
