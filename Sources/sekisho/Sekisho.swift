@@ -7,7 +7,7 @@ struct Sekisho: AsyncParsableCommand {
         abstract: "A self-hosted two-factor login server.",
         subcommands: [
             ServeCommand.self, UserCommand.self, MailCommand.self, TokenCommand.self, CheckClockCommand.self,
-            MigrateToPostgresCommand.self, OIDCCommand.self,
+            MigrateToPostgresCommand.self, OIDCCommand.self, PasswordlessCommand.self,
         ]
     )
 }

@@ -10,7 +10,7 @@ struct UserCommand: AsyncParsableCommand {
         abstract: "Manage user accounts at the console (works while the server runs).",
         subcommands: [
             AddUser.self, ListUsers.self, SetPassword.self, EnableTwoFactor.self, DisableTwoFactor.self, ResetTwoFactor.self, UnlockUser.self,
-            DeleteUser.self, SetRole.self,
+            DeleteUser.self, SetRole.self, ListAuthenticators.self, RemoveAuthenticator.self,
         ]
     )
 }
@@ -203,4 +203,34 @@ struct CreateToken: AsyncParsableCommand {
     @Option(help: "The administrator the token acts as.") var user: String
     @Option(help: "A name to recognise the token by.") var name: String
     func run() async throws { try await withConsole(options) { print(try await $0.createToken(name: name, for: user)) } }
+}
+
+struct ListAuthenticators: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "authenticators",
+        abstract: "List the user's authenticator apps and passkeys: kind, id, name, added, last used."
+    )
+    @OptionGroup var options: ConfigOptions
+    @Argument var username: String
+    func run() async throws {
+        try await withConsole(options) { console in
+            let lines = try await console.authenticators(of: username)
+            if lines.isEmpty { print("no authenticators") }
+            for line in lines { print(line) }
+        }
+    }
+}
+
+struct RemoveAuthenticator: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove-authenticator",
+        abstract: "Remove one authenticator app or passkey (a lost phone or key); the last one resets two-factor."
+    )
+    @OptionGroup var options: ConfigOptions
+    @Argument var username: String
+    @Argument(help: "app or passkey") var kind: String
+    @Argument(help: "its id, as `sekisho user authenticators` prints it") var id: String
+    func run() async throws {
+        try await withConsole(options) { print(try await $0.removeAuthenticator(of: username, kind: kind, id: id)) }
+    }
 }

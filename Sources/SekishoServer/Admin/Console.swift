@@ -8,6 +8,7 @@ import SekishoStore
 /// database while the server runs.
 public struct Console: Sendable {
     let admin: AdminService
+    let passwordless: PasswordlessService
     let store: any Store
     let mail: MailSettingsService
     let clock: any WallClock
@@ -25,6 +26,7 @@ public struct Console: Sendable {
         let services = try await Services.build(dependencies, logger: logger)
         mail = services.mailSettings
         admin = services.admin
+        passwordless = services.passwordless
         store = dependencies.store
         clock = dependencies.clock
         secretBox = dependencies.secretBox
@@ -109,7 +111,7 @@ public struct Console: Sendable {
         return token.value
     }
 
-    private func find(_ username: String) async throws -> User {
+    func find(_ username: String) async throws -> User {
         guard let user = try await store.user(username: UserName.normalize(username)) else { throw Refusal(description: "no user \(username)") }
         return user
     }

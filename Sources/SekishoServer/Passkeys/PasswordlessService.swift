@@ -41,10 +41,11 @@ struct PasswordlessService: Sendable {
         try await store.setting(Self.settingKey) != "off"
     }
 
-    func setEnabled(_ enabled: Bool, by administrator: User, clientAddress: String) async throws {
+    /// `administrator` nil: the operator at the console.
+    func setEnabled(_ enabled: Bool, by administrator: User?, clientAddress: String) async throws {
         let event = NewAuditEvent(
             kind: AuditKind.passwordlessChanged.rawValue,
-            actorUserID: administrator.id,
+            actorUserID: administrator?.id,
             clientAddress: clientAddress,
             detail: enabled ? "on" : "off"
         )
