@@ -138,40 +138,16 @@ struct AuthenticatorService: Sendable {
     func confirmApp(session: ActiveSession, name rawName: String, code: String, clientAddress: String) async throws -> TOTPBinding {
         guard let name = Self.acceptableName(rawName) else { throw Refusal.badName }
         let user = session.user
-        let now = clock.now()
-        guard let pending = try await store.pendingEnrollment(userID: user.id, sessionIDHash: session.record.idHash, at: now) else {
-            throw Refusal.expired
+        let check = PendingEnrollmentCheck(store: store, secretBox: secretBox, clock: clock, settings: settings, limiter: limiter)
+        let pendingID: String
+        let binding: TOTPBinding
+        let charge: AttemptCharge
+        switch try await check.check(code, session: session, name: name, clientAddress: clientAddress) {
+        case .expired: throw Refusal.expired
+        case .locked: throw Refusal.locked
+        case .wrongCode: throw Refusal.wrongCode
+        case .right(let id, let made, let taken): (pendingID, binding, charge) = (id, made, taken)
         }
-        // Charged before it is checked, like every guess (see ``AttemptLimiter``).
-        guard let charge = try await limiter.charge(account: user.username, address: clientAddress) else { throw Refusal.locked }
-        let secret = try secretBox.open([UInt8](pending.sealedSecret), context: EnrollmentService.context(pending.id))
-        let totp = TOTP(secret: secret, algorithm: OTPAlgorithm(rawValue: pending.algorithm) ?? .sha1, digits: pending.digits, period: pending.period)
-        guard let step = totp.match(CodeInput.digits(code) ?? "", at: now, window: settings.window) else {
-            let event = NewAuditEvent(
-                kind: AuditKind.codeFailed.rawValue,
-                subjectUserID: user.id,
-                username: user.username,
-                clientAddress: clientAddress,
-                detail: "enrollment"
-            )
-            try await limiter.failed(charge, event, user: user)
-            limiter.metrics.codesFailed.increment()
-            throw Refusal.wrongCode
-        }
-        let id = EnrollmentService.newBindingID()
-        let binding = TOTPBinding(
-            id: id,
-            userID: user.id,
-            name: name,
-            sealedSecret: Data(try secretBox.seal(secret, context: EnrollmentService.bindingContext(id))),
-            algorithm: pending.algorithm,
-            digits: pending.digits,
-            period: pending.period,
-            // The code just used is spent: it must not sign in once more.
-            lastStep: step,
-            confirmedAt: now,
-            driftSteps: SecondFactorService.boundedDrift(Int(step - totp.step(at: now)), window: settings.window)
-        )
         let effects = SideEffects(
             mails: [notices.mail(.authenticatorAdded, to: user, values: ["name": name])],
             audit: [
@@ -186,7 +162,7 @@ struct AuthenticatorService: Sendable {
             ],
             attempt: .refund(charge)
         )
-        guard try await store.addBinding(enrollmentID: pending.id, binding: binding, effects: effects) else { throw Refusal.expired }
+        guard try await store.addBinding(enrollmentID: pendingID, binding: binding, effects: effects) else { throw Refusal.expired }
         limiter.metrics.codesOK.increment()
         return binding
     }

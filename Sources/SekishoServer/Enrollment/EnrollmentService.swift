@@ -67,43 +67,18 @@ struct EnrollmentService: Sendable {
 
     func confirm(code: String, session: ActiveSession, clientAddress: String) async throws -> Confirmation {
         let user = session.user
-        let now = clock.now()
-        guard let pending = try await store.pendingEnrollment(userID: user.id, sessionIDHash: session.record.idHash, at: now) else {
-            return .expired
-        }
-        // Charged before it is checked, like every guess (see ``AttemptLimiter``).
-        guard let charge = try await limiter.charge(account: user.username, address: clientAddress) else { return .locked }
-        let secret = try secretBox.open([UInt8](pending.sealedSecret), context: Self.context(pending.id))
-        let algorithm = OTPAlgorithm(rawValue: pending.algorithm) ?? .sha1
-        let totp = TOTP(secret: secret, algorithm: algorithm, digits: pending.digits, period: pending.period)
-        guard let step = totp.match(CodeInput.digits(code) ?? "", at: now, window: settings.window) else {
-            let event = NewAuditEvent(
-                kind: AuditKind.codeFailed.rawValue,
-                subjectUserID: user.id,
-                username: user.username,
-                clientAddress: clientAddress,
-                detail: "enrollment"
-            )
-            try await limiter.failed(charge, event, user: user)
-            limiter.metrics.codesFailed.increment()
-            return .wrongCode
+        let check = PendingEnrollmentCheck(store: store, secretBox: secretBox, clock: clock, settings: settings, limiter: limiter)
+        let pendingID: String
+        let binding: TOTPBinding
+        let charge: AttemptCharge
+        switch try await check.check(code, session: session, name: "", clientAddress: clientAddress) {
+        case .expired: return .expired
+        case .locked: return .locked
+        case .wrongCode: return .wrongCode
+        case .right(let id, let made, let taken): (pendingID, binding, charge) = (id, made, taken)
         }
         let codes = RecoveryCodes.generate()
         let recoveryKey = secretBox.subkey(purpose: "recovery-codes")
-        let bindingID = Self.newBindingID()
-        let binding = TOTPBinding(
-            id: bindingID,
-            userID: user.id,
-            sealedSecret: Data(try secretBox.seal(secret, context: Self.bindingContext(bindingID))),
-            algorithm: pending.algorithm,
-            digits: pending.digits,
-            period: pending.period,
-            // The code just used is spent: it must not open a second session.
-            lastStep: step,
-            confirmedAt: now,
-            // The first code already tells how far this phone's clock is off.
-            driftSteps: SecondFactorService.boundedDrift(Int(step - totp.step(at: now)), window: settings.window)
-        )
         let effects = SideEffects(
             mails: [limiter.notices.mail(.authenticatorAdded, to: user, values: ["name": "TOTP"])],
             audit: [
@@ -121,7 +96,7 @@ struct EnrollmentService: Sendable {
         // The binding, its recovery codes and the signed-in session in one transaction.
         let next = sessions.prepare(.signedIn, for: user, by: SignInMethods.passwordAndCode, replacing: session, clientAddress: clientAddress)
         let confirmed = try await store.confirmEnrollment(
-            enrollmentID: pending.id,
+            enrollmentID: pendingID,
             binding: binding,
             recoveryCodeHashes: codes.map { RecoveryCodes.hash($0, key: recoveryKey) },
             startingSession: SessionStart(next.record, replacing: session.record.idHash),
