@@ -80,9 +80,9 @@ public protocol SecondFactorStore: Sendable {
     ) async throws -> Bool
     /// Confirms the enrollment of one more app (from the dashboard) in one transaction: the
     /// binding is added beside the user's others, the pending row removed, `effects` written;
-    /// recovery codes, sessions and the other apps stay. False, changing nothing, when the
-    /// pending enrollment no longer exists.
-    func addBinding(enrollmentID: String, binding: TOTPBinding, effects: SideEffects) async throws -> Bool
+    /// recovery codes, sessions and the other apps stay. Changes nothing when the pending
+    /// enrollment no longer exists, or when the user has `maximumApps` apps already.
+    func addBinding(enrollmentID: String, binding: TOTPBinding, maximumApps: Int, effects: SideEffects) async throws -> BindingAddition
     /// Renames one of the user's authenticators; false when the user has none with that id.
     func renameAuthenticator(_ authenticator: AuthenticatorID, userID: Int64, name: String, at now: Date, effects: SideEffects) async throws -> Bool
     /// The replay guard of one binding and the sign-in it grants, in one transaction: when `gate`

@@ -132,7 +132,7 @@ import Testing
                     lastStep: first.lastStep,
                     confirmedAt: environment.clock.now().addingTimeInterval(1)
                 )
-                #expect(try await environment.store.addBinding(enrollmentID: "copy", binding: copy, effects: .none))
+                #expect(try await environment.store.addBinding(enrollmentID: "copy", binding: copy, maximumApps: 3, effects: .none) == .added)
                 environment.clock.advance(by: 30)
                 try await browser.signOut()
                 var browsers: [Browser] = []
@@ -296,6 +296,21 @@ import Testing
                 #expect(try await aliceBrowser.get("/").headers[.location] == "/login", "the reset ended her sessions")
                 #expect(try await admin.post("/admin/users/\(alice.id)/authenticators/passkey/\(key.id)/remove", []).status == .notFound)
             }
+        }
+    }
+
+    /// Each app adds its window's codes to what a guess can hit: an account has only as many apps
+    /// as keep an attacker's chance in a day (README, "Security") below 0.1 %.
+    @Test func theMostAppsKeepTheLockoutsBound() async throws {
+        #expect(AuthenticatorService.maximumApps(window: 1, guessesPerDay: 104) == 3)
+        #expect(AuthenticatorService.maximumApps(window: 2, guessesPerDay: 104) == 1)
+        #expect(AuthenticatorService.maximumApps(window: 0, guessesPerDay: 104) == 9)
+        try await TestEnvironment.with { environment in
+            let limiter = environment.dependencies.configuration.lockout
+            let policy = LockoutPolicy(freeFailures: limiter.freeFailures, baseDelay: limiter.baseDelay, maxDelay: limiter.maxDelay)
+            // The defaults: 104 guesses a day, a window of ±1, so 3 apps.
+            #expect(policy.maximumAttempts(within: 86_400) == 104)
+            #expect(environment.dependencies.configuration.totp.window == 1)
         }
     }
 }

@@ -26,10 +26,28 @@ import Testing
     }
 
     /// Adds an app beside the user's others, through a pending enrollment of `session`.
-    static func addApp(_ store: any Store, _ binding: TOTPBinding, session: String = "dashboard") async throws -> Bool {
+    static func addApp(_ store: any Store, _ binding: TOTPBinding, session: String = "dashboard", maximumApps: Int = 10) async throws -> Bool {
         let pending = pendingEnrollment(userID: binding.userID, sessionIDHash: session)
         try await store.savePendingEnrollment(pending)
-        return try await store.addBinding(enrollmentID: pending.id, binding: binding, effects: .none)
+        return try await store.addBinding(enrollmentID: pending.id, binding: binding, maximumApps: maximumApps, effects: .none) == .added
+    }
+
+    /// The most apps an account may have is the store's to enforce, in the transaction that adds
+    /// one: at the limit the confirmation changes nothing, and its pending enrollment stays.
+    @Test(arguments: StoreKind.allCases)
+    func anAppBeyondTheMostAllowedIsNotAdded(kind: StoreKind) async throws {
+        try await withDatabase(kind) { database in
+            let store = try await database.open()
+            let user = try await makeUser(store)
+            try await makeBinding(store, userID: user.id, lastStep: 5)
+            #expect(try await Self.addApp(store, try Self.binding("app-b", userID: user.id), maximumApps: 2))
+            let pending = pendingEnrollment("one-too-many", userID: user.id, sessionIDHash: "dashboard")
+            try await store.savePendingEnrollment(pending)
+            let third = try Self.binding("app-c", userID: user.id)
+            #expect(try await store.addBinding(enrollmentID: "one-too-many", binding: third, maximumApps: 2, effects: .none) == .full)
+            #expect(try await store.bindings(userID: user.id).count == 2)
+            #expect(try await store.pendingEnrollment(userID: user.id, sessionIDHash: "dashboard", at: epoch) != nil)
+        }
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -97,10 +115,24 @@ import Testing
             #expect(try await Self.addApp(store, try Self.binding("app-b", userID: user.id, name: "Tablet")))
             let pending = pendingEnrollment("used-once", userID: user.id, sessionIDHash: "dashboard")
             try await store.savePendingEnrollment(pending)
-            #expect(try await store.addBinding(enrollmentID: "used-once", binding: try Self.binding("app-c", userID: user.id), effects: .none))
+            #expect(
+                try await store.addBinding(
+                    enrollmentID: "used-once",
+                    binding: try Self.binding("app-c", userID: user.id),
+                    maximumApps: 10,
+                    effects: .none
+                )
+                    == .added
+            )
             // The pending row is gone: a second confirmation adds nothing.
             #expect(
-                try await store.addBinding(enrollmentID: "used-once", binding: try Self.binding("app-d", userID: user.id), effects: .none) == false
+                try await store.addBinding(
+                    enrollmentID: "used-once",
+                    binding: try Self.binding("app-d", userID: user.id),
+                    maximumApps: 10,
+                    effects: .none
+                )
+                    == .expired
             )
             let apps = try await store.bindings(userID: user.id)
             #expect(Set(apps.map(\.id)) == [String(user.id), "app-b", "app-c"])

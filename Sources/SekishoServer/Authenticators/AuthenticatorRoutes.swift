@@ -19,6 +19,7 @@ struct AuthenticatorRoutes {
         "expired": (.error, "authenticators.expired"),
         "wrong_password": (.error, "account.wrong_password"),
         "locked": (.error, "code.locked"),
+        "too_many_apps": (.error, "authenticators.too_many_apps"),
     ]
 
     static func message(_ request: Request) -> (Page.MessageKind, String)? {
@@ -152,6 +153,7 @@ struct AuthenticatorRoutes {
         case .wrongCode: "wrong_code"
         case .expired: "expired"
         case .notFound: "expired"
+        case .tooManyApps: "too_many_apps"
         }
     }
 }

@@ -29,6 +29,28 @@ struct AuthenticatorService: Sendable {
         /// The new app's page expired, or was confirmed in another tab.
         case expired
         case notFound
+        /// The account has ``maximumApps`` apps already.
+        case tooManyApps
+    }
+
+    /// The lockout's bound (README, "Security"): an attacker who knows the password gets at most
+    /// `guessesPerDay` code guesses a day, and each guess must stay below 0.1 % a day. Every app
+    /// adds the codes of its window to what one guess can hit, so an account may have as many apps
+    /// as keep the day's chance under that target: 3 with the default window (±1) and lockout, 1
+    /// with a window of ±2. At least 1. Passkeys cannot be guessed and do not count.
+    static func maximumApps(window: Int, guessesPerDay: Int) -> Int {
+        let recoveryCodes = Double(RecoveryCodes.count) / pow(10, Double(RecoveryCodes.digits))
+        func chancePerDay(_ apps: Int) -> Double {
+            let perGuess = Double(apps * (2 * window + 1)) / 1_000_000 + recoveryCodes
+            return 1 - pow(1 - perGuess, Double(guessesPerDay))
+        }
+        var apps = 1
+        while chancePerDay(apps + 1) < 0.001 { apps += 1 }
+        return apps
+    }
+
+    var maximumApps: Int {
+        Self.maximumApps(window: settings.window, guessesPerDay: limiter.accountPolicy.maximumAttempts(within: 86_400))
     }
 
     /// One line of the list.
@@ -104,6 +126,11 @@ struct AuthenticatorService: Sendable {
         } catch AccountService.Refusal.wrongPassword {
             throw Refusal.wrongPassword
         }
+        // Said before the app is scanned; the store decides again when the code confirms it.
+        guard try await store.bindings(userID: session.user.id).count < maximumApps else {
+            try await store.appendEffects(SideEffects(attempt: .refund(charge)), at: clock.now())
+            throw Refusal.tooManyApps
+        }
         let now = clock.now()
         let secret = TOTPSecret.generate(byteCount: settings.secretBytes)
         let id = OpaqueToken.generate().value
@@ -162,7 +189,11 @@ struct AuthenticatorService: Sendable {
             ],
             attempt: .refund(charge)
         )
-        guard try await store.addBinding(enrollmentID: pendingID, binding: binding, effects: effects) else { throw Refusal.expired }
+        switch try await store.addBinding(enrollmentID: pendingID, binding: binding, maximumApps: maximumApps, effects: effects) {
+        case .added: break
+        case .expired: throw Refusal.expired
+        case .full: throw Refusal.tooManyApps
+        }
         limiter.metrics.codesOK.increment()
         return binding
     }

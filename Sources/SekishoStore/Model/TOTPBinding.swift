@@ -86,3 +86,12 @@ public struct PendingEnrollment: Sendable, Equatable, Codable {
         self.expiresAt = expiresAt
     }
 }
+
+/// What became of one more app's confirmation (``SecondFactorStore/addBinding``).
+public enum BindingAddition: Sendable, Equatable {
+    case added
+    /// The pending enrollment is gone (expired, or confirmed in another tab).
+    case expired
+    /// The user has the most apps allowed already.
+    case full
+}

@@ -63,14 +63,19 @@ extension SQLStore: SecondFactorStore {
         }
     }
 
-    public func addBinding(enrollmentID: String, binding: TOTPBinding, effects: SideEffects) async throws -> Bool {
+    public func addBinding(enrollmentID: String, binding: TOTPBinding, maximumApps: Int, effects: SideEffects) async throws -> BindingAddition {
         try await write { db in
+            // A user has one pending enrollment at most (its user_id is unique), and each
+            // confirmation deletes it: two confirmations cannot both be under way, so the count
+            // read here is not outrun by another insert.
+            let apps = try db.row("SELECT COUNT(*) AS n FROM totp_binding WHERE user_id = \(binding.userID)")?.int64("n") ?? 0
+            guard apps < maximumApps else { return .full }
             guard try db.execute("DELETE FROM totp_enrollment WHERE id = \(enrollmentID) AND user_id = \(binding.userID)") == 1 else {
-                return false
+                return .expired
             }
             try Self.insert(binding, in: db)
             try Self.apply(effects, in: db, at: binding.confirmedAt)
-            return true
+            return .added
         }
     }
 
