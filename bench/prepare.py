@@ -8,6 +8,7 @@
                                      half-way session per user (password accepted, code pending);
                                      create one user without two-factor and sign it in.
                                      Writes OUT/csrf, OUT/signed_in, OUT/users.json
+  prepare.py count DB SQL            print the number a SELECT COUNT(*) on the SQLite file DB gives
   prepare.py codes OUT               write OUT/codes.txt: "session code" per user, the code for
                                      step now+1 (accepted: inside the +-1 window, after last_step);
                                      prints that step
@@ -124,10 +125,13 @@ def setup(url, api_token, count, out):
         code = totp(key, int(time.time()) // PERIOD)
         status, response, _ = post_form(client, "/login/enroll", {"code": code, "csrf": csrf[1]}, cookies)
         assert status == 200 and cookie_value(response, "sekisho_session"), f"POST /login/enroll {name}: {status}"
+        # The browser's identifier: the code is then sent from the browser the user enrolled in,
+        # as people do, and no new-browser notice is written for it.
+        browser = cookie_value(response, "sekisho_browser") or ""
         # A second password sign-in: the half-way session that will submit one code.
         location, halfway = login(client, csrf, name)
         assert location.startswith("/login/verify"), f"{name}: second sign-in went to {location}"
-        return {"name": name, "key": key, "session": halfway}
+        return {"name": name, "key": key, "session": halfway, "browser": browser}
 
     t0 = time.monotonic()
     with ThreadPoolExecutor(4) as pool:
@@ -152,9 +156,14 @@ def codes(out):
     step = int(now) // PERIOD + 1
     with open(os.path.join(out, "codes.txt"), "w") as f:
         for user in users:
-            f.write(f"{user['session']} {totp(user['key'], step)}\n")
+            f.write(f"{user['session']} {totp(user['key'], step)} {user.get('browser', '')}\n")
     # Step now+1 stays inside the +-1 window until the end of step now+2.
     print(f"{step} {int((step + 2) * PERIOD - now)}")
+
+
+def count(db, sql):
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    print(conn.execute(sql).fetchone()[0])
 
 
 def accepted(db, step):
@@ -218,6 +227,8 @@ if __name__ == "__main__":
         codes(args[0])
     elif command == "accepted":
         accepted(args[0], args[1])
+    elif command == "count":
+        count(args[0], args[1])
     elif command == "oidc-codes":
         oidc_codes(args[0], args[1], args[2], args[3], args[4], int(args[5]), args[6])
     elif command == "startup":

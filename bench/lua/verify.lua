@@ -31,10 +31,11 @@ function init(args)
   for line in io.lines(os.getenv("BENCH_DIR") .. "/codes.txt") do
     index = index + 1
     if (index - 1) % tonumber(os.getenv("BENCH_THREADS")) + 1 == id then
-      local session, code = line:match("(%S+) (%S+)")
+      local session, code, browser = line:match("(%S+) (%S+) ?(%S*)")
+      local known = browser ~= "" and ("; sekisho_browser=" .. browser) or ""
       table.insert(mine, wrk.format("POST", "/login/verify", {
         ["Content-Type"] = "application/x-www-form-urlencoded",
-        ["Cookie"] = "sekisho_csrf=" .. nonce .. "; sekisho_session=" .. session,
+        ["Cookie"] = "sekisho_csrf=" .. nonce .. "; sekisho_session=" .. session .. known,
       }, "code=" .. code .. "&csrf=" .. token))
     end
   end
