@@ -167,6 +167,28 @@ import WebAuthnTesting
         }
     }
 
+    /// Answers that are not a credential (not JSON, too long, fields missing or not base64url)
+    /// are refused with the page's message, and change nothing: the challenge stays for the real
+    /// answer, no attempt is charged, no session begins.
+    @Test func badAnswersAreRefusedAndChangeNothing() async throws {
+        try await TestEnvironment.with { environment in
+            let alice = try await environment.createUser()
+            let made = try await Self.passkey(for: alice, in: environment)
+            try await environment.application().test(.router) { client in
+                var authenticator = made
+                var browser = Browser(client)
+                let challenge = try await Self.challenge(&browser)
+                for bad in ["", "not json", "[1,2]", #"{"id":"!!"}"#, String(repeating: "a", count: 20_000), #"{"clientDataJSON":"%%%"}"#] {
+                    #expect(try await browser.post("/login/passkey", [("credential", bad)]).headers[.location] == Self.refused)
+                }
+                #expect(browser.sessionCookie == nil)
+                #expect(try await environment.store.attempt(scope: .account, key: "alice") == nil)
+                let credential = try Self.assertion(&authenticator, challenge: challenge, userHandle: alice.id, environment: environment)
+                #expect(try await browser.post("/login/passkey", [("credential", credential)]).headers[.location] == "/")
+            }
+        }
+    }
+
     /// The user handle the authenticator returns must be the passkey's own user's.
     @Test func aUserHandleThatIsNotThePasskeysUserIsRefused() async throws {
         try await TestEnvironment.with { environment in
